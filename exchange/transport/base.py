@@ -1,0 +1,241 @@
+"""The transport contract: an append-only, partitioned log with consumer groups.
+
+This module is the specification. `exchange.transport.kafka` (Apache Kafka) and
+`exchange.transport.embedded` (SQLite, one machine) are two readings of it, and
+`tests/transport/test_contract.py` runs the same tests against both.
+
+Vocabulary, as in Kafka:
+
+- A *topic* is split into a fixed number of *partitions*. Each partition is an
+  ordered log; every record in it has an *offset*: 0, 1, 2, ... in append order.
+  Offsets are per partition and never reused.
+- *Ordering*: a message with a key always goes to the same partition of a topic
+  (the partition is a hash of the key, Kafka's murmur2, so both implementations
+  agree), so the records of one key are read in the order they were produced.
+  There is no order across partitions. A message without a key goes to any partition.
+- An *offset to commit* is the offset of the *next* record to read, i.e. the offset
+  of the last processed record plus one (Kafka semantics).
+- A *consumer group* shares the partitions of its topics among its live members;
+  each partition is read by one member at a time. The group remembers one committed
+  offset per partition. A consumer that starts (or takes over a partition) reads from
+  the committed offset; when there is none, from `start` ("earliest": the first
+  record still in the log; "latest": only records produced after it joined).
+- *At least once*: a record is delivered again to the group until an offset past it
+  is committed. A consumer that stops or crashes without committing hands its
+  uncommitted records to the next reader. Consumers must therefore be idempotent
+  (the hub dedupes by record id); no record is lost.
+- Topics are never created implicitly: producing to a topic that does not exist
+  raises `UnknownTopicError`, so a misspelt name fails loudly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from exchange.errors import ExchangeError, ServiceUnavailable
+
+StartPosition = Literal["earliest", "latest"]
+Headers = tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True)
+class TopicPartition:
+    """One partition of one topic."""
+
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to produce; the key chooses the partition (see the module docstring)."""
+
+    value: bytes
+    key: bytes | None = None
+    headers: Headers = ()
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """Where the log stored one produced message."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Message:
+    """A record read from the log.
+
+    `timestamp_ms` is the time the log stored it (milliseconds since the Unix epoch).
+    """
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    timestamp_ms: int
+
+    @property
+    def topic_partition(self) -> TopicPartition:
+        """The partition this record was read from."""
+        return TopicPartition(self.topic, self.partition)
+
+    @property
+    def next_offset(self) -> int:
+        """The offset to commit once this record is processed."""
+        return self.offset + 1
+
+
+class TransportError(ServiceUnavailable):
+    """The log cannot be reached or did not confirm an operation in time.
+
+    Nothing is known about the outcome: a produce that raised this may have stored
+    some of its messages. Retrying is safe for callers that dedupe by record id.
+    """
+
+    status = 503
+    type_slug = "transport-unavailable"
+    title = "Transport unavailable"
+
+
+class UnknownTopicError(TransportError):
+    """The topic does not exist (topics are only created by `Transport.create_topic`)."""
+
+    type_slug = "unknown-topic"
+    title = "Unknown topic"
+
+
+class PartitionNotAssignedError(ExchangeError):
+    """A consumer was asked to move in a partition its group has not given it."""
+
+    status = 409
+    type_slug = "partition-not-assigned"
+    title = "Partition not assigned to this consumer"
+
+
+class Producer(ABC):
+    """Appends messages to topics. One producer may be shared by many threads."""
+
+    @abstractmethod
+    def produce(
+        self, topic: str, messages: Sequence[OutgoingMessage], timeout_s: float = 10.0
+    ) -> list[Acknowledged]:
+        """Append `messages` to `topic` and block until the log has stored every one.
+
+        "Stored" means acknowledged by all in-sync replicas (Kafka `acks=all`) or
+        committed to the database (embedded). Messages with the same key land in the
+        same partition in the order given. Returns one `Acknowledged` per message, in
+        the order of `messages`.
+
+        Raises `UnknownTopicError` if the topic does not exist, and `TransportError` if any
+        message was not acknowledged within `timeout_s`; then some messages may have
+        been stored all the same (Kafka; the embedded log stores all or none), so
+        callers retry with the same record ids and consumers dedupe.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Wait for messages still in flight, then release connections."""
+
+
+class Consumer(ABC):
+    """One member of a consumer group, subscribed to a fixed set of topics.
+
+    The consumer keeps a *position* per assigned partition: the offset of the next
+    record `poll` will return. It starts at the group's committed offset (or at
+    `start`), moves past each record `poll` returns, and moves with `seek`.
+    Committing is always explicit; nothing is committed automatically, not even on
+    `close`. Use from one thread.
+    """
+
+    @abstractmethod
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        """Return up to `max_records` records from the assigned partitions.
+
+        Waits up to `timeout_s` for at least one record and returns `[]` if none came.
+        Within a partition, records come in offset order and each once (until a
+        `seek` or a restart of the group member moves the position back). The first
+        poll of a new member also joins the group, which may take a moment.
+        """
+
+    @abstractmethod
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Record, for the group, that reading should resume at these offsets.
+
+        Each offset is the *next* offset to read (last processed offset + 1). Blocks
+        until stored; raises `TransportError` if it could not be.
+        """
+
+    @abstractmethod
+    def commit_consumed(self) -> None:
+        """Commit this consumer's position in every partition assigned to it.
+
+        The position is the offset after the last record `poll` returned from each
+        partition, or wherever `seek` moved it since.
+        """
+
+    @abstractmethod
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """Make the next `poll` read `partition` from `offset` (back or forward).
+
+        The partition must be assigned to this consumer, as it is once a `poll` has
+        returned records from it; otherwise raises `PartitionNotAssignedError`. Does not
+        change the committed offset.
+        """
+
+    @abstractmethod
+    def committed(self, partition: TopicPartition) -> int | None:
+        """The group's committed offset for `partition`, or None if it has none."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Leave the group (its partitions go to the other members) without committing."""
+
+
+class Transport(ABC):
+    """A connection to one log: makes producers and consumers, manages topics."""
+
+    @abstractmethod
+    def producer(self) -> Producer:
+        """A new producer; close it when done."""
+
+    @abstractmethod
+    def consumer(
+        self, group: str, topics: Sequence[str], start: StartPosition = "earliest"
+    ) -> Consumer:
+        """A new member of consumer group `group`, reading `topics`.
+
+        Every member of a group must subscribe to the same topics. `start` applies
+        only to partitions for which the group has no committed offset.
+        """
+
+    @abstractmethod
+    def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:
+        """Create a topic; if it already exists, leave it as it is (idempotent).
+
+        Blocks until the topic can be produced to. `replication_factor` is ignored by
+        the embedded log (one machine, one copy).
+        """
+
+    @abstractmethod
+    def list_topics(self) -> set[str]:
+        """Names of the existing topics, including the log's internal ones (Kafka `__*`)."""
+
+    @abstractmethod
+    def partition_count(self, topic: str) -> int:
+        """Number of partitions of `topic`; raises `UnknownTopicError` if it does not exist."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Return if the log answers; raise `TransportError` (within a bounded time) if not."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections held by the transport itself (not its producers/consumers)."""

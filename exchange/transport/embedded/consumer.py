@@ -1,0 +1,135 @@
+"""The embedded log's consumer: a group member that reads partitions dealt by `group`."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+
+from exchange.transport.base import (
+    Consumer,
+    Message,
+    PartitionNotAssignedError,
+    StartPosition,
+    TopicPartition,
+)
+from exchange.transport.embedded import clock, group, log
+from exchange.transport.embedded.database import Database
+
+# How often an idle poll looks for new records: other processes cannot notify us.
+IDLE_POLL_INTERVAL_S = 0.05
+
+
+class EmbeddedConsumer(Consumer):
+    """One member of a consumer group on the embedded log (see `exchange.transport.base`)."""
+
+    def __init__(
+        self, database: Database, group_id: str, topics: Sequence[str], start: StartPosition
+    ) -> None:
+        self._database = database
+        self._group = group_id
+        self._topics = tuple(topics)
+        self._start = start
+        self._member = uuid.uuid4().hex
+        self._last_heartbeat_ms: int | None = None
+        # Next offset to return, per assigned partition; its keys are the assignment.
+        self._positions: dict[TopicPartition, int] = {}
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        """See `Consumer.poll`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            records = self._poll_once(max_records)
+            remaining = deadline - time.monotonic()
+            if records or remaining <= 0:
+                return records
+            time.sleep(min(IDLE_POLL_INTERVAL_S, remaining))
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """See `Consumer.commit`."""
+        with self._database.write() as connection:
+            log.commit_offsets(connection, self._group, offsets)
+
+    def commit_consumed(self) -> None:
+        """See `Consumer.commit_consumed`."""
+        if self._positions:
+            self.commit(dict(self._positions))
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """See `Consumer.seek`."""
+        if partition not in self._positions:
+            raise PartitionNotAssignedError(
+                f"{partition.topic}[{partition.partition}] is not assigned to this consumer"
+            )
+        self._positions[partition] = offset
+
+    def committed(self, partition: TopicPartition) -> int | None:
+        """See `Consumer.committed`."""
+        with self._database.read() as connection:
+            return log.committed_offset(connection, self._group, partition)
+
+    def close(self) -> None:
+        """See `Consumer.close`."""
+        with self._database.write() as connection:
+            group.leave(connection, self._group, self._member)
+        self._positions.clear()
+        self._last_heartbeat_ms = None
+
+    def _poll_once(self, max_records: int) -> list[Message]:
+        self._heartbeat_if_due()
+        with self._database.read() as connection:
+            self._follow_assignment(connection)
+            return self._read(connection, max_records)
+
+    def _heartbeat_if_due(self) -> None:
+        now = clock.now_ms()
+        if (
+            self._last_heartbeat_ms is not None
+            and now - self._last_heartbeat_ms < group.HEARTBEAT_INTERVAL_MS
+        ):
+            return
+        with self._database.write() as connection:
+            rejoined = group.heartbeat(connection, self._group, self._member, now)
+        if rejoined:
+            # The group may have handed our partitions on while we were away.
+            self._positions.clear()
+        self._last_heartbeat_ms = now
+
+    def _follow_assignment(self, connection: sqlite3.Connection) -> None:
+        members = group.live_members(connection, self._group, clock.now_ms())
+        assigned = group.assigned_partitions(self._partitions(connection), members, self._member)
+        self._positions = {
+            tp: self._positions[tp]
+            if tp in self._positions
+            else self._initial_position(connection, tp)
+            for tp in assigned
+        }
+
+    def _partitions(self, connection: sqlite3.Connection) -> list[TopicPartition]:
+        partitions: list[TopicPartition] = []
+        for topic in self._topics:
+            count = log.partition_count(connection, topic) or 0
+            partitions.extend(TopicPartition(topic, number) for number in range(count))
+        return partitions
+
+    def _initial_position(self, connection: sqlite3.Connection, partition: TopicPartition) -> int:
+        committed = log.committed_offset(connection, self._group, partition)
+        if committed is not None:
+            return committed
+        if self._start == "latest":
+            return log.end_offset(connection, partition)
+        return log.start_offset(connection, partition)
+
+    def _read(self, connection: sqlite3.Connection, max_records: int) -> list[Message]:
+        records: list[Message] = []
+        for partition in sorted(self._positions, key=lambda tp: (tp.topic, tp.partition)):
+            if len(records) >= max_records:
+                break
+            batch = log.read(
+                connection, partition, self._positions[partition], max_records - len(records)
+            )
+            if batch:
+                self._positions[partition] = batch[-1].next_offset
+                records.extend(batch)
+        return records
