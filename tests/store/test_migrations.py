@@ -40,7 +40,7 @@ def test_upgrade_takes_an_empty_database_to_head(empty_database_url):
 
     upgrade(empty_database_url)
 
-    assert current_revision(empty_database_url) == head_revision() == "0001"
+    assert current_revision(empty_database_url) == head_revision() is not None
     assert table_names(empty_database_url) >= STORE_TABLES
 
 

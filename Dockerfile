@@ -1,0 +1,11 @@
+# The hub image used by docker-compose.yml.
+FROM python:3.11-slim
+WORKDIR /app
+COPY setup.cfg pyproject.toml README.md ./
+COPY exchange ./exchange
+COPY connectors ./connectors
+COPY schemas ./schemas
+RUN pip install --no-cache-dir .
+USER nobody
+EXPOSE 8080
+CMD ["exchange", "serve"]

@@ -1,0 +1,41 @@
+"""The HTTP layer: an app factory and one blueprint per area. It only translates HTTP to
+calls into the domain and back."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from exchange.api import departments, health, hub_keys, openapi, operators
+from exchange.api.audit_trail import install_audit_trail
+from exchange.api.authentication import install_authentication
+from exchange.api.context import EXTENSION_KEY
+from exchange.api.observability import HttpMetrics, install_observability
+from exchange.api.problems import register_problem_handlers
+from exchange.hub import Hub
+
+BLUEPRINTS = (
+    health.blueprint,
+    openapi.blueprint,
+    hub_keys.blueprint,
+    departments.blueprint,
+    operators.blueprint,
+)
+
+
+def create_app(hub: Hub) -> Flask:
+    """Build the WSGI application around an opened `Hub` (nothing happens at import time)."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = hub.settings.max_request_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[EXTENSION_KEY] = hub
+    metrics = HttpMetrics()
+    app.extensions["exchange.metrics"] = metrics
+    # Order matters: request ids first, then authentication; after_request hooks run in
+    # reverse, so the audit entry is written before the access log line.
+    install_observability(app, metrics)
+    install_authentication(app)
+    install_audit_trail(app)
+    register_problem_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    return app

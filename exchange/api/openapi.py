@@ -1,0 +1,78 @@
+"""OpenAPI 3.1 description generated from the blueprints' docstrings and marshmallow schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec_webframeworks.flask import FlaskPlugin
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
+from marshmallow import Schema, fields
+
+import exchange
+
+blueprint = Blueprint("openapi", __name__)
+_UNDOCUMENTED = {"static", "openapi.openapi_json", "openapi.docs"}
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error of the hub is answered."""
+
+    type = fields.String(required=True, metadata={"description": "Stable URI of the error kind"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String()
+    request_id = fields.String()
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """Walk the app's routes and collect their documented operations into one spec."""
+    spec = APISpec(
+        title="Exchange hub API",
+        version=exchange.__version__,
+        openapi_version="3.1.0",
+        plugins=[FlaskPlugin(), MarshmallowPlugin()],
+        info={
+            "description": (
+                "Every request except the probes, this description and the hub's public keys "
+                "must carry an RFC 9421 HTTP Message Signature (see docs/signing.md). "
+                "Errors are RFC 9457 problem documents."
+            )
+        },
+    )
+    spec.components.schema("Problem", schema=ProblemSchema)
+    spec.components.security_scheme(
+        "httpMessageSignature",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Signature",
+            "description": "RFC 9421 signature with Signature-Input (label sig1, tag exchange)",
+        },
+    )
+    with app.test_request_context():
+        for endpoint, view in sorted(app.view_functions.items()):
+            if endpoint in _UNDOCUMENTED or not (view.__doc__ and "---" in view.__doc__):
+                continue
+            spec.path(view=view, app=app)
+    document = spec.to_dict()
+    document["security"] = [{"httpMessageSignature": []}]
+    return document
+
+
+@blueprint.get("/openapi.json")
+def openapi_json() -> Response:
+    """The OpenAPI 3.1 description of this hub."""
+    cached = current_app.extensions.get("exchange.openapi")
+    if cached is None:
+        cached = build_spec(current_app)
+        current_app.extensions["exchange.openapi"] = cached
+    return jsonify(cached)
+
+
+@blueprint.get("/docs")
+def docs() -> str:
+    """A browsable page over `/openapi.json`, with no assets fetched from elsewhere."""
+    return render_template("docs.html", version=exchange.__version__)

@@ -1,0 +1,1 @@
+"""Authorisation: who may do what. Deny by default."""
