@@ -1,0 +1,1 @@
+"""Records moving through the hub: envelopes, publishing, deliveries and subscriptions."""

@@ -1,0 +1,174 @@
+"""Publishing: a department's batch of records becomes signed envelopes on its subject's
+topic, all of them or none.
+
+The batch is validated whole before anything is produced; the producer waits for the
+transport to acknowledge every record (acks=all). A transport failure surfaces as a 503-kind
+error, and the caller may retry with the same `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from exchange.errors import Forbidden, ValidationFailed
+from exchange.records.envelope import build_envelope, to_message, topic_for
+from exchange.registry.validation import ValidationIssue
+from exchange.signing.hub_signer import HubSigner
+from exchange.transport import Producer
+
+MAX_KEY_LENGTH = 256
+
+
+class PayloadValidator(Protocol):
+    """Checks one payload against a schema version and lists every problem."""
+
+    def errors_for(self, payload: Any) -> list[ValidationIssue]: ...
+
+
+class PublishingCatalogue(Protocol):
+    """What publishing needs from the registry."""
+
+    def owner_of(self, subject: str) -> str:
+        """The owning department; raises NotFound for an unknown subject."""
+        ...
+
+    def key_field_of(self, subject: str) -> str | None:
+        """The payload property that holds the record key, if the subject names one."""
+        ...
+
+    def publishable_version(self, subject: str, version: int | None) -> int:
+        """The version to validate against (None: latest active); refuses deprecated ones."""
+        ...
+
+    def validator_for(self, subject: str, version: int) -> PayloadValidator:
+        """A compiled validator for that version."""
+        ...
+
+
+@dataclass(frozen=True)
+class RecordToPublish:
+    """One record of a batch: its key (optional when the subject names a key field)."""
+
+    payload: Any
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    """Where an accepted record landed."""
+
+    record_id: str
+    key: str
+    partition: int
+    offset: int
+
+
+class NotSubjectOwner(Forbidden):
+    type_slug = "not-subject-owner"
+    title = "Only the subject's owner may publish"
+
+
+class BatchInvalid(ValidationFailed):
+    """At least one record is invalid, so none was published; `errors` lists each by index."""
+
+    type_slug = "batch-invalid"
+    title = "Batch refused: some records are invalid"
+
+
+class Publisher:
+    """The publish use case, over the registry, the hub's signer and a producer."""
+
+    def __init__(
+        self, catalogue: PublishingCatalogue, signer: HubSigner, producer: Producer
+    ) -> None:
+        self._catalogue = catalogue
+        self._signer = signer
+        self._producer = producer
+
+    def publish(
+        self,
+        department: str,
+        subject: str,
+        records: Sequence[RecordToPublish],
+        schema_version: int | None = None,
+        produced_at: datetime | None = None,
+    ) -> tuple[int, list[PublishedRecord]]:
+        """Validate the whole batch, sign each record and produce all of them; return the
+        schema version used and where each record landed, in the batch's order."""
+        if self._catalogue.owner_of(subject) != department:
+            raise NotSubjectOwner(f"{department!r} does not own {subject!r}")
+        version = self._catalogue.publishable_version(subject, schema_version)
+        keys = self._validate(subject, version, records)
+        now = datetime.now(UTC)
+        envelopes = [
+            build_envelope(
+                self._signer,
+                subject=subject,
+                schema_version=version,
+                producer=department,
+                key=key,
+                payload=record.payload,
+                produced_at=produced_at or now,
+                accepted_at=now,
+            )
+            for key, record in zip(keys, records, strict=True)
+        ]
+        acknowledged = self._producer.produce(
+            topic_for(subject), [to_message(envelope) for envelope in envelopes]
+        )
+        return version, [
+            PublishedRecord(envelope["record_id"], envelope["key"], ack.partition, ack.offset)
+            for envelope, ack in zip(envelopes, acknowledged, strict=True)
+        ]
+
+    def _validate(
+        self, subject: str, version: int, records: Sequence[RecordToPublish]
+    ) -> list[str]:
+        validator = self._catalogue.validator_for(subject, version)
+        key_field = self._catalogue.key_field_of(subject)
+        keys: list[str] = []
+        failures: list[dict[str, Any]] = []
+        for index, record in enumerate(records):
+            issues = [
+                {"path": issue.path, "message": issue.message}
+                for issue in validator.errors_for(record.payload)
+            ]
+            key = _key_of(record, key_field, issues)
+            keys.append(key or "")
+            if issues:
+                failures.append({"index": index, "errors": issues})
+        if failures:
+            raise BatchInvalid(
+                f"{len(failures)} of {len(records)} records are invalid; nothing was published",
+                errors=failures,
+            )
+        return keys
+
+
+def _key_of(
+    record: RecordToPublish, key_field: str | None, issues: list[dict[str, Any]]
+) -> str | None:
+    """The record key: given, or read from the payload's key field; must agree when both."""
+    from_payload = None
+    if key_field and isinstance(record.payload, dict) and key_field in record.payload:
+        from_payload = str(record.payload[key_field])
+    key = record.key if record.key is not None else from_payload
+    if key is None:
+        issues.append(
+            {"path": "/key", "message": "a record key is required (no key field holds one)"}
+        )
+    elif not key or len(key) > MAX_KEY_LENGTH:
+        issues.append(
+            {"path": "/key", "message": f"a record key has 1 to {MAX_KEY_LENGTH} characters"}
+        )
+    elif from_payload is not None and key != from_payload:
+        issues.append(
+            {
+                "path": "/key",
+                "message": f"key {key!r} differs from the payload's {key_field} {from_payload!r}",
+            }
+        )
+    return key

@@ -1,0 +1,102 @@
+"""Idempotency keys: claimed atomically (the primary key decides between racing requests)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from exchange.store.clock import Clock, utc_now
+from exchange.store.database import Database
+from exchange.store.models_publish import IdempotencyKeyModel
+
+# Longer than any publish may take (the producer's timeout), so a live claim is never stolen.
+STALE_CLAIM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What is stored for a key: the request's digest and, once answered, the response."""
+
+    request_digest: str
+    status: int | None
+    response: Any
+
+
+class IdempotencyRepository:
+    """Claim, complete and release idempotency keys of a principal."""
+
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    def claim(self, principal: str, key: str, request_digest: str) -> IdempotencyRecord | None:
+        """Claim the key for this request; return None when claimed, or the existing record
+        when another request holds or answered it. A claim left unanswered for longer than
+        `STALE_CLAIM` (its hub process died) may be taken over by the same request."""
+        try:
+            with self._db.session() as session:
+                session.execute(
+                    insert(IdempotencyKeyModel).values(
+                        principal=principal,
+                        key=key,
+                        request_digest=request_digest,
+                        created_at=self._clock(),
+                    )
+                )
+            return None
+        except IntegrityError:
+            if self._take_over_stale(principal, key, request_digest):
+                return None
+            return self.find(principal, key)
+
+    def _take_over_stale(self, principal: str, key: str, request_digest: str) -> bool:
+        now = self._clock()
+        with self._db.session() as session:
+            result = session.execute(
+                update(IdempotencyKeyModel)
+                .where(
+                    IdempotencyKeyModel.principal == principal,
+                    IdempotencyKeyModel.key == key,
+                    IdempotencyKeyModel.request_digest == request_digest,
+                    IdempotencyKeyModel.status.is_(None),
+                    IdempotencyKeyModel.created_at < now - STALE_CLAIM,
+                )
+                .values(created_at=now)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    def find(self, principal: str, key: str) -> IdempotencyRecord | None:
+        """The stored record of a key, if any."""
+        with self._db.session() as session:
+            row = session.scalar(
+                select(IdempotencyKeyModel).where(
+                    IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
+                )
+            )
+            if row is None:
+                return None
+            body = json.loads(row.response_body) if row.response_body is not None else None
+            return IdempotencyRecord(row.request_digest, row.status, body)
+
+    def complete(self, principal: str, key: str, status: int, response: Any) -> None:
+        """Store the answer given to the request that claimed the key."""
+        with self._db.session() as session:
+            session.execute(
+                update(IdempotencyKeyModel)
+                .where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
+                .values(status=status, response_body=json.dumps(response))
+            )
+
+    def release(self, principal: str, key: str) -> None:
+        """Forget a claim whose request failed, so that a retry may run."""
+        with self._db.session() as session:
+            session.execute(
+                delete(IdempotencyKeyModel).where(
+                    IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
+                )
+            )

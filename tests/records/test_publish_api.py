@@ -1,0 +1,148 @@
+"""Publishing through the API: all or nothing, signed envelopes on the subject's topic,
+idempotent retries, and refusals that change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange.audit.checkpoints import hub_public_keys
+from exchange.records.envelope import decode_envelope, topic_for
+from exchange.signing.canonical import digest_of_json
+from exchange.signing.hub_signer import verify_document
+from exchange.transport import open_transport
+from tests.support.province import LICENCE_SUBJECT, licence, register_licence_subject
+from tests.support.signed_client import onboard_department, onboard_operator
+
+TOPIC = topic_for(LICENCE_SUBJECT)
+
+
+def _records_on_topic(hub) -> list[dict]:
+    consumer = hub.transport.consumer("test-reader", [TOPIC], start="earliest")
+    try:
+        found: list[dict] = []
+        while batch := consumer.poll(500, 0.5):
+            found += [decode_envelope(m.value) for m in batch]
+        return found
+    finally:
+        consumer.close()
+
+
+def _publish(client, records, **kwargs):
+    return client.post(f"/v1/subjects/{LICENCE_SUBJECT}/records", json={"records": records}, **kwargs)
+
+
+@pytest.fixture
+def market(admin):
+    return register_licence_subject(admin)
+
+
+def test_an_accepted_batch_is_on_the_topic_signed_by_the_hub(market, hub):
+    response = _publish(market, [{"payload": licence(1)}, {"payload": licence(2)}])
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["schema_version"] == 1
+    assert [r["key"] for r in body["records"]] == [licence(1)["unified_social_credit_code"], licence(2)["unified_social_credit_code"]]
+    envelopes = {e["record_id"]: e for e in _records_on_topic(hub)}
+    assert set(envelopes) == {r["record_id"] for r in body["records"]}
+    keys = hub_public_keys(hub.database)
+    for record in body["records"]:
+        envelope = envelopes[record["record_id"]]
+        verify_document(envelope, keys)
+        assert envelope["producer"] == "market-regulation"
+        assert envelope["payload_digest"] == digest_of_json(envelope["payload"])
+        assert envelope["subject"] == LICENCE_SUBJECT
+
+
+def test_one_invalid_record_refuses_the_whole_batch(market, hub):
+    bad = licence(2)
+    del bad["status"]
+    response = _publish(market, [{"payload": licence(1)}, {"payload": bad}, {"payload": licence(3, status="bogus")}])
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"].endswith("/batch-invalid")
+    assert [failure["index"] for failure in problem["errors"]] == [1, 2]
+    assert _records_on_topic(hub) == []
+
+
+def test_a_key_that_contradicts_the_key_field_is_refused(market, hub):
+    response = _publish(market, [{"key": "someone-else", "payload": licence(1)}])
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["errors"][0]["path"] == "/key"
+
+
+def test_only_the_owner_may_publish(admin, market, hub):
+    tax = onboard_department(admin, "tax")
+    auditor = onboard_operator(admin, "inspector", "auditor")
+    assert _publish(tax, [{"payload": licence(1)}]).status_code == 403
+    assert _publish(auditor, [{"payload": licence(1)}]).status_code == 403
+    assert _publish(admin, [{"payload": licence(1)}]).status_code == 403
+    assert _records_on_topic(hub) == []
+
+
+def test_an_unknown_subject_is_a_404(market):
+    response = market.post("/v1/subjects/market-regulation.nothing/records", json={"records": [{"payload": {}}]})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"records": []}, {"records": [{"key": "x"}]}, {"records": "many"}, {"records": [], "extra": 1}],
+)
+def test_malformed_batches_are_422(market, body):
+    response = market.post(f"/v1/subjects/{LICENCE_SUBJECT}/records", json=body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_batch_over_the_configured_maximum_is_refused(market, hub):
+    from dataclasses import replace
+
+    hub.settings = replace(hub.settings, max_batch_records=2)
+    response = _publish(market, [{"payload": licence(i)} for i in range(3)])
+    assert response.status_code == 422
+    assert _records_on_topic(hub) == []
+
+
+def test_a_retry_with_the_same_idempotency_key_produces_nothing_again(market, hub):
+    records = [{"payload": licence(1)}, {"payload": licence(2)}]
+    first = _publish(market, records, headers={"Idempotency-Key": "batch-0001"})
+    again = _publish(market, records, headers={"Idempotency-Key": "batch-0001"})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(_records_on_topic(hub)) == 2
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_409(market, hub):
+    assert _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-1"}).status_code == 201
+    conflict = _publish(market, [{"payload": licence(9)}], headers={"Idempotency-Key": "k-1"})
+    assert conflict.status_code == 409
+    assert conflict.get_json()["type"].endswith("/idempotency-key-reused")
+    assert len(_records_on_topic(hub)) == 1
+
+
+def test_a_refused_batch_does_not_burn_its_idempotency_key(market, hub):
+    bad = licence(1)
+    del bad["status"]
+    assert _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
+    assert _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
+
+
+def test_transport_failure_is_a_503_and_nothing_is_half_written(market, hub, tmp_path):
+    # A real outage: the hub's transport becomes a Kafka client pointed at a closed port.
+    healthy = hub.transport
+    hub.transport = open_transport("kafka", kafka_bootstrap_servers="127.0.0.1:1", kafka_request_timeout_s=2.0)
+    hub._producer = None
+    try:
+        response = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
+    finally:
+        hub.transport.close()
+        hub.transport = healthy
+        hub._producer = None
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert _records_on_topic(hub) == []
+    retried = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
+    assert retried.status_code == 201
+    assert len(_records_on_topic(hub)) == 1
