@@ -18,7 +18,7 @@ from exchange.hub import Hub, open_hub
 _worker_hubs: list[Hub] = []
 
 
-def _close_worker_hub(*_: Any) -> None:
+def _close_worker_hub(server: Any, worker: Any) -> None:
     """gunicorn `worker_exit` hook: flush the producer and close connections."""
     while _worker_hubs:
         _worker_hubs.pop().close()
@@ -39,7 +39,7 @@ class HubServer(BaseApplication):  # type: ignore[misc]
             "workers": s.workers,
             "threads": s.threads,
             "worker_class": "gthread",
-            "graceful_timeout": s.shutdown_timeout_s,
+            "graceful_timeout": max(1, round(s.shutdown_timeout_s)),
             "worker_exit": _close_worker_hub,
             "accesslog": None,
         }.items():
