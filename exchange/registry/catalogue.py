@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from exchange.errors import Conflict, NotFound
 from exchange.policy.principals import Principal, require_role
+from exchange.records.envelope import topic_for
 from exchange.registry.catalogue_errors import (
     NotSubjectOwner,
     SchemaVersionDeprecated,
@@ -56,15 +57,9 @@ if TYPE_CHECKING:
 
 SUBJECT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 SUBJECT_NAME_MAX_LENGTH = 200
-TOPIC_PREFIX = "exchange.records."
 
 SchemaVersion = SchemaVersionRow
 """A stored schema version, as the publish path receives it (see `ensure_publishable`)."""
-
-
-def topic_for(subject: str) -> str:
-    """The transport topic that carries the records of `subject`."""
-    return TOPIC_PREFIX + subject
 
 
 @dataclass(frozen=True)

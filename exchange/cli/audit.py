@@ -1,0 +1,205 @@
+"""`exchange audit`: query and export the log through the API, verify it on the store,
+and run the audit writer."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from typing import Any, TextIO
+
+import click
+from click._termui_impl import ProgressBar
+
+from exchange.audit.checkpoints import Checkpoint, MalformedCheckpoint, hub_public_keys
+from exchange.audit.verify import VerificationReport, verify_log, verify_saved_checkpoint
+from exchange.audit.writer import run_writer
+from exchange.cli.common import settings_or_exit
+from exchange.cli.remote import call, client_for, echo_json, hub_options
+from exchange.client import ExchangeClient
+from exchange.config import Settings
+from exchange.hub import audit_writer_for
+from exchange.store.database import Database
+from exchange.store.repositories import AuditRepository
+from exchange.transport import open_transport
+
+EXPORT_COLUMNS = (
+    "seq", "at", "actor", "actor_role", "key_id", "action", "resource", "subject",
+    "decision", "reason", "status", "request_id", "request_digest", "record_ids",
+    "purpose", "grant_id",
+)  # fmt: skip
+PAGE_SIZE = 500
+
+
+@click.group(help="Read, export and verify the tamper-evident audit log; run its writer.")
+def audit() -> None:
+    """The `audit` command group."""
+
+
+def _filter_options(command: Any) -> Any:
+    for name, help_text in reversed(
+        (
+            ("actor", "Only entries by this principal."),
+            ("subject", "Only entries about this subject."),
+            ("action", "Only this action, e.g. 'POST /v1/departments'."),
+            ("decision", "allow, deny or error."),
+            ("record-id", "Only entries naming this record id."),
+            ("key", "Only requests signed with this key id."),
+            ("from", "From this time on (RFC 3339, inclusive)."),
+            ("to", "Before this time (RFC 3339, exclusive)."),
+        )
+    ):
+        command = click.option(f"--{name}", f"filter_{name.replace('-', '_')}", help=help_text)(
+            command
+        )
+    return command
+
+
+def _filters(options: dict[str, Any]) -> dict[str, str]:
+    return {
+        name.removeprefix("filter_"): value
+        for name, value in options.items()
+        if name.startswith("filter_") and value is not None
+    }
+
+
+@audit.command("query", help="Print one page of matching entries (newest first) as JSON.")
+@hub_options
+@_filter_options
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--cursor", default=None, help="`next_cursor` of the previous page.")
+def query(url: str, key_file: str, limit: int, cursor: str | None, **options: Any) -> None:
+    """One page of `GET /v1/audit`."""
+    params: dict[str, Any] = {**_filters(options), "limit": limit}
+    if cursor:
+        params["cursor"] = cursor
+    client = client_for(url, key_file)
+    echo_json(call(lambda: client.get("/v1/audit", params=params)))
+
+
+@audit.command("export", help="Write every matching entry (newest first) as JSON Lines or CSV.")
+@hub_options
+@_filter_options
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option(
+    "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout)."
+)
+def export(url: str, key_file: str, file_format: str, output: TextIO, **options: Any) -> None:
+    """Page through `GET /v1/audit` and write each page as it arrives."""
+    entries = _all_pages(client_for(url, key_file), _filters(options))
+    if file_format == "csv":
+        writer = csv.writer(output)
+        writer.writerow(EXPORT_COLUMNS)
+        for entry in entries:
+            entry["record_ids"] = " ".join(entry["record_ids"])
+            writer.writerow(["" if entry[c] is None else entry[c] for c in EXPORT_COLUMNS])
+    else:
+        for entry in entries:
+            output.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _all_pages(client: ExchangeClient, filters: dict[str, str]) -> Iterator[dict[str, Any]]:
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {**filters, "limit": PAGE_SIZE}
+        if cursor:
+            params["cursor"] = cursor
+        page = call(partial(client.get, "/v1/audit", params=params))
+        yield from page["entries"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return
+
+
+@audit.command(
+    "verify",
+    help=(
+        "Recompute the audit tree from the store and check every signed checkpoint; exit "
+        "1 naming the first bad seq on any edit, deletion, insertion or reordering. With "
+        "--checkpoint, also check a checkpoint saved earlier (as served by the API) "
+        "against today's log."
+    ),
+)
+@click.option("--database-url", default=None, help="Store URL (default: from settings).")
+@click.option(
+    "--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), default=None
+)
+def verify(database_url: str | None, checkpoint_file: TextIO | None) -> None:
+    """Verify the log on the store directly (no hub needed)."""
+    saved = _saved_checkpoint(checkpoint_file) if checkpoint_file else None
+    database = Database(database_url or settings_or_exit().effective_database_url)
+    try:
+        report = _verify(database, saved)
+    finally:
+        database.close()
+    _print_report(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _saved_checkpoint(source: TextIO) -> Checkpoint:
+    try:
+        return Checkpoint.from_json(json.load(source))
+    except (ValueError, MalformedCheckpoint) as error:
+        raise click.ClickException(f"{source.name}: not a saved checkpoint: {error}") from error
+
+
+def _verify(database: Database, saved: Checkpoint | None) -> VerificationReport:
+    keys = hub_public_keys(database)
+    total = AuditRepository(database).count()
+    # On stderr, so stdout keeps only the report; click draws no bar when it is no terminal.
+    bar: ProgressBar[int] = click.progressbar(length=total, label="verifying", file=sys.stderr)
+    with bar:
+        if saved is None:
+            return verify_log(database, keys, progress=bar.update)
+        return verify_saved_checkpoint(database, keys, saved, progress=bar.update)
+
+
+def _print_report(report: VerificationReport) -> None:
+    click.echo(
+        f"{report.entries} entries, {report.checkpoints} valid checkpoints, "
+        f"{report.unsigned_tail} entries after the last checkpoint"
+    )
+    for finding in report.findings:
+        where = f"seq {finding.seq}: " if finding.seq is not None else ""
+        click.echo(f"FAIL {finding.kind}: {where}{finding.detail}", err=True)
+    if report.ok:
+        click.echo("OK: the audit log verifies")
+    else:
+        click.echo(f"first bad seq: {report.first_bad_seq}", err=True)
+
+
+@audit.command(
+    "writer", help="Run the audit writer: sequence `exchange.audit` into the store until SIGTERM."
+)
+def writer() -> None:
+    """Run the one audit writer of a deployment; restartable, it resumes from its offset."""
+    settings = settings_or_exit()
+    _run_writer(settings)
+
+
+def _run_writer(settings: Settings) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    database = Database(settings.effective_database_url)
+    transport = open_transport(
+        settings.transport,
+        embedded_path=settings.embedded_transport_path,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
+    audit_writer = audit_writer_for(settings, database, transport)
+    click.echo(
+        "audit writer running; SIGTERM or Ctrl-C signs a last checkpoint and stops", err=True
+    )
+    try:
+        run_writer(audit_writer, stop)
+    finally:
+        audit_writer.close()
+        transport.close()
+        database.close()
+    click.echo(f"audit writer stopped at tree size {audit_writer.tree_size}", err=True)

@@ -1,0 +1,60 @@
+"""The audit log's integrity tables: the Merkle leaves, record-id index and checkpoints.
+
+Kept apart from `models.py` (one concept per module); `models.py` imports this module so
+that `Base.metadata` always holds these tables for Alembic and the drift test. The
+entries themselves stay in `audit_entries` (`AuditEntryModel`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from exchange.store.models import AuditEntryModel, Base, SequenceNumber
+from exchange.store.utc_datetime import UTCDateTime
+
+HASH_BYTES = 32
+
+
+class AuditLeafModel(Base):
+    """The leaf of one entry: who sent it (the unique `event_id` that makes the writer
+    idempotent) and the leaf hash the writer computed when it appended the entry.
+
+    No foreign key to `audit_entries`: verification must still see a leaf whose entry
+    was deleted behind the hub's back."""
+
+    __tablename__ = "audit_leaves"
+
+    seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
+
+
+class AuditRecordIdModel(Base):
+    """One (record id, entry) pair, so the `record_id` filter is an index lookup."""
+
+    __tablename__ = "audit_record_ids"
+
+    record_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=False)
+
+
+class AuditCheckpointModel(Base):
+    """A signed checkpoint (tree head) of the audit log."""
+
+    __tablename__ = "audit_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    # JSON array of the hex roots of the compact tree's perfect subtrees.
+    frontier: Mapped[str] = mapped_column(Text())
+
+
+# The `key` filter of the auditor interface, newest first: defined here (not in models.py)
+# with the rest of the audit issue's schema; an Index on bound columns joins their table.
+Index("ix_audit_entries_key_id_seq", AuditEntryModel.key_id, AuditEntryModel.seq)
