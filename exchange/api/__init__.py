@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from exchange.api import departments, health, hub_keys, openapi, operators
+from exchange.api import (
+    audit,
+    departments,
+    grants,
+    health,
+    hub_keys,
+    openapi,
+    operators,
+    records,
+    subjects,
+    subscriptions,
+)
 from exchange.api.audit_trail import install_audit_trail
 from exchange.api.authentication import install_authentication
 from exchange.api.context import EXTENSION_KEY
@@ -19,6 +30,11 @@ BLUEPRINTS = (
     hub_keys.blueprint,
     departments.blueprint,
     operators.blueprint,
+    audit.blueprint,
+    subjects.blueprint,
+    grants.blueprint,
+    records.blueprint,
+    subscriptions.blueprint,
 )
 
 

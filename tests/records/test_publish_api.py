@@ -3,6 +3,8 @@ idempotent retries, and refusals that change nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from exchange.audit.checkpoints import hub_public_keys
@@ -28,7 +30,9 @@ def _records_on_topic(hub) -> list[dict]:
 
 
 def _publish(client, records, **kwargs):
-    return client.post(f"/v1/subjects/{LICENCE_SUBJECT}/records", json={"records": records}, **kwargs)
+    return client.post(
+        f"/v1/subjects/{LICENCE_SUBJECT}/records", json={"records": records}, **kwargs
+    )
 
 
 @pytest.fixture
@@ -41,7 +45,10 @@ def test_an_accepted_batch_is_on_the_topic_signed_by_the_hub(market, hub):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["schema_version"] == 1
-    assert [r["key"] for r in body["records"]] == [licence(1)["unified_social_credit_code"], licence(2)["unified_social_credit_code"]]
+    assert [r["key"] for r in body["records"]] == [
+        licence(1)["unified_social_credit_code"],
+        licence(2)["unified_social_credit_code"],
+    ]
     envelopes = {e["record_id"]: e for e in _records_on_topic(hub)}
     assert set(envelopes) == {r["record_id"] for r in body["records"]}
     keys = hub_public_keys(hub.database)
@@ -56,7 +63,9 @@ def test_an_accepted_batch_is_on_the_topic_signed_by_the_hub(market, hub):
 def test_one_invalid_record_refuses_the_whole_batch(market, hub):
     bad = licence(2)
     del bad["status"]
-    response = _publish(market, [{"payload": licence(1)}, {"payload": bad}, {"payload": licence(3, status="bogus")}])
+    response = _publish(
+        market, [{"payload": licence(1)}, {"payload": bad}, {"payload": licence(3, status="bogus")}]
+    )
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     problem = response.get_json()
@@ -81,13 +90,21 @@ def test_only_the_owner_may_publish(admin, market, hub):
 
 
 def test_an_unknown_subject_is_a_404(market):
-    response = market.post("/v1/subjects/market-regulation.nothing/records", json={"records": [{"payload": {}}]})
+    response = market.post(
+        "/v1/subjects/market-regulation.nothing/records", json={"records": [{"payload": {}}]}
+    )
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"records": []}, {"records": [{"key": "x"}]}, {"records": "many"}, {"records": [], "extra": 1}],
+    [
+        {},
+        {"records": []},
+        {"records": [{"key": "x"}]},
+        {"records": "many"},
+        {"records": [], "extra": 1},
+    ],
 )
 def test_malformed_batches_are_422(market, body):
     response = market.post(f"/v1/subjects/{LICENCE_SUBJECT}/records", json=body)
@@ -96,8 +113,6 @@ def test_malformed_batches_are_422(market, body):
 
 
 def test_a_batch_over_the_configured_maximum_is_refused(market, hub):
-    from dataclasses import replace
-
     hub.settings = replace(hub.settings, max_batch_records=2)
     response = _publish(market, [{"payload": licence(i)} for i in range(3)])
     assert response.status_code == 422
@@ -115,7 +130,10 @@ def test_a_retry_with_the_same_idempotency_key_produces_nothing_again(market, hu
 
 
 def test_the_same_idempotency_key_with_another_body_is_a_409(market, hub):
-    assert _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-1"}).status_code == 201
+    assert (
+        _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-1"}).status_code
+        == 201
+    )
     conflict = _publish(market, [{"payload": licence(9)}], headers={"Idempotency-Key": "k-1"})
     assert conflict.status_code == 409
     assert conflict.get_json()["type"].endswith("/idempotency-key-reused")
@@ -125,14 +143,20 @@ def test_the_same_idempotency_key_with_another_body_is_a_409(market, hub):
 def test_a_refused_batch_does_not_burn_its_idempotency_key(market, hub):
     bad = licence(1)
     del bad["status"]
-    assert _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
-    assert _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
+    assert (
+        _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
+    )
+    assert (
+        _publish(market, [{"payload": bad}], headers={"Idempotency-Key": "k-2"}).status_code == 422
+    )
 
 
 def test_transport_failure_is_a_503_and_nothing_is_half_written(market, hub, tmp_path):
     # A real outage: the hub's transport becomes a Kafka client pointed at a closed port.
     healthy = hub.transport
-    hub.transport = open_transport("kafka", kafka_bootstrap_servers="127.0.0.1:1", kafka_request_timeout_s=2.0)
+    hub.transport = open_transport(
+        "kafka", kafka_bootstrap_servers="127.0.0.1:1", kafka_request_timeout_s=2.0
+    )
     hub._producer = None
     try:
         response = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
