@@ -15,6 +15,7 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from exchange.client_records import PullResult, RecordsClient
 from exchange.errors import ConfigurationError
 from exchange.identity.keys import key_id_of, load_private_key
 from exchange.identity.signatures import sign_request
@@ -114,6 +115,7 @@ class ExchangeClient:
         self.key_id = key_id or key_id_of(self._private_key.public_key())
         self.timeout_s = timeout_s
         self._session = requests.Session()
+        self._records = RecordsClient(self)
 
     def request(
         self,
@@ -179,6 +181,22 @@ class ExchangeClient:
     ) -> Any:
         """A signed DELETE."""
         return self.request("DELETE", path, params=params, headers=headers)
+
+    def subscribe(self, subject: str, grant_id: str, start: str = "latest") -> dict[str, Any]:
+        """Subscribe to `subject` under `grant_id` (see `RecordsClient.subscribe`)."""
+        return self._records.subscribe(subject, grant_id, start)
+
+    def pull(self, subscription_id: str, max_records: int = 100, wait_ms: int = 0) -> PullResult:
+        """Pull verified deliveries (see `RecordsClient.pull`)."""
+        return self._records.pull(subscription_id, max_records, wait_ms)
+
+    def ack(self, subscription_id: str, cursor: str) -> None:
+        """Acknowledge a pull's cursor (see `RecordsClient.ack`)."""
+        self._records.ack(subscription_id, cursor)
+
+    def lookup(self, subject: str, key: str, grant_id: str | None = None) -> dict[str, Any]:
+        """The verified latest record of `key` (see `RecordsClient.lookup`)."""
+        return self._records.lookup(subject, key, grant_id)
 
     def close(self) -> None:
         """Release the pooled connections."""

@@ -48,6 +48,12 @@ class Settings:
     redelivery_timeout_s: float = 30.0
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
+    connector_root: Path = Path("var/connectors")
+    connector_lease_s: float = 15.0
+    connector_poll_interval_s: float = 0.5
+    connector_restart_base_s: float = 1.0
+    connector_restart_max_s: float = 300.0
+    connector_restart_limit: int = 10
 
     @property
     def effective_database_url(self) -> str:

@@ -7,6 +7,7 @@ from flask import Flask
 
 from exchange.api import (
     audit,
+    connectors,
     departments,
     grants,
     health,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     grants.blueprint,
     records.blueprint,
     subscriptions.blueprint,
+    connectors.blueprint,
 )
 
 

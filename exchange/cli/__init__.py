@@ -5,10 +5,14 @@ from __future__ import annotations
 import click
 
 import exchange
+from exchange.cli.audit import audit
 from exchange.cli.database import db
+from exchange.cli.grant import grant
 from exchange.cli.identity import department, key, operator
+from exchange.cli.schema import schema
 from exchange.cli.serve import serve
 from exchange.cli.setup import init
+from exchange.cli.view import view
 
 
 @click.group(
@@ -28,5 +32,9 @@ def main() -> None:
 main.add_command(init)
 main.add_command(serve)
 main.add_command(db)
+main.add_command(audit)
+main.add_command(schema)
+main.add_command(grant)
+main.add_command(view)
 for command in (department, operator, key):
     main.add_command(command)

@@ -135,3 +135,12 @@ class AuditEntryModel(Base):
     record_ids: Mapped[str] = mapped_column(Text(), default="[]")
     purpose: Mapped[str | None] = mapped_column(Text())
     grant_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# The registry's models live in their own module; importing it here puts their tables on
+# `Base.metadata` for every user of it (Alembic, the drift test). At the end: it needs `Base`.
+import exchange.store.models_audit  # noqa: E402
+import exchange.store.models_grants  # noqa: E402
+import exchange.store.models_publish  # noqa: E402
+import exchange.store.models_registry  # noqa: E402, F401
+import exchange.store.models_connectors  # noqa: E402, F401

@@ -12,6 +12,8 @@ from sqlalchemy import Connection
 
 from exchange.store.database import create_engine_for
 from exchange.store.models import Base
+from exchange.store.models_grants import GrantModel  # noqa: F401  (its tables)
+from exchange.store.models_registry import SubjectModel  # noqa: F401  (its tables)
 
 
 def run_migrations(connection: Connection) -> None:

@@ -13,10 +13,18 @@ from exchange.store.records import (
     OperatorRow,
     PrincipalKind,
 )
-from exchange.store.repositories.audit import AuditRepository
+from exchange.store.records_audit import AuditSearch, CheckpointRow, SequencedEntry, StoredLeaf
+from exchange.store.records_grants import GrantFilters
+from exchange.store.records_receive import LatestRecordRow, SubscriptionRow, SubscriptionStart
+from exchange.store.repositories.audit import AuditRepository, SequenceConflict
+from exchange.store.repositories.checkpoints import CheckpointExists, CheckpointRepository
+from exchange.store.repositories.grants import GrantChanged, GrantRepository
 from exchange.store.repositories.hub_keys import HubKeyRepository
 from exchange.store.repositories.identity import IdentityRepository
+from exchange.store.repositories.latest_records import LatestRecordRepository
 from exchange.store.repositories.nonces import NonceRepository
+from exchange.store.repositories.subjects import SubjectRepository
+from exchange.store.repositories.subscriptions import SubscriptionRepository
 
 __all__ = [
     "AuditDecision",
@@ -24,13 +32,29 @@ __all__ = [
     "AuditEntryRow",
     "AuditFilters",
     "AuditRepository",
+    "AuditSearch",
+    "CheckpointExists",
+    "CheckpointRepository",
+    "CheckpointRow",
     "DepartmentRow",
+    "GrantChanged",
+    "GrantFilters",
+    "GrantRepository",
     "HubKeyRepository",
     "HubKeyRow",
     "IdentityRepository",
     "KeyRow",
+    "LatestRecordRepository",
+    "LatestRecordRow",
     "NonceRepository",
     "OperatorRole",
     "OperatorRow",
     "PrincipalKind",
+    "SequenceConflict",
+    "SequencedEntry",
+    "StoredLeaf",
+    "SubjectRepository",
+    "SubscriptionRepository",
+    "SubscriptionRow",
+    "SubscriptionStart",
 ]
