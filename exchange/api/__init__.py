@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from exchange.api import (
+    access_report,
     audit,
     connectors,
     departments,
@@ -23,6 +24,7 @@ from exchange.api.authentication import install_authentication
 from exchange.api.context import EXTENSION_KEY
 from exchange.api.observability import HttpMetrics, install_observability
 from exchange.api.problems import register_problem_handlers
+from exchange.console.blueprint import blueprint as console_blueprint
 from exchange.hub import Hub
 
 BLUEPRINTS = (
@@ -36,7 +38,9 @@ BLUEPRINTS = (
     grants.blueprint,
     records.blueprint,
     subscriptions.blueprint,
+    access_report.blueprint,
     connectors.blueprint,
+    console_blueprint,
 )
 
 

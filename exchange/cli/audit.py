@@ -16,6 +16,7 @@ import click
 from click._termui_impl import ProgressBar
 
 from exchange.audit.checkpoints import Checkpoint, MalformedCheckpoint, hub_public_keys
+from exchange.audit.report_check import proven_accesses, published_keys
 from exchange.audit.verify import VerificationReport, verify_log, verify_saved_checkpoint
 from exchange.audit.writer import run_writer
 from exchange.cli.common import settings_or_exit
@@ -113,6 +114,32 @@ def _all_pages(client: ExchangeClient, filters: dict[str, str]) -> Iterator[dict
         cursor = page["next_cursor"]
         if not cursor:
             return
+
+
+@audit.command(
+    "report",
+    help="Who received the records of one key of a subject: when, grant, purpose, proof.",
+)
+@click.argument("subject")
+@click.argument("record_key")
+@hub_options
+def report(subject: str, record_key: str, url: str, key_file: str) -> None:
+    """GET /v1/subjects/{subject}/access-report?key=..., as a table."""
+    client = client_for(url, key_file)
+    found = call(
+        partial(client.get, f"/v1/subjects/{subject}/access-report", params={"key": record_key})
+    )
+    proven = proven_accesses(found, published_keys(call(partial(client.get, "/v1/hub/keys"))))
+    click.echo(f"{subject} {record_key}: {len(found['record_ids'])} record(s)")
+    if not found["accesses"]:
+        click.echo("no department received them")
+    for access, ok in zip(found["accesses"], proven, strict=True):
+        proof = "proven in the signed log" if ok else "NOT proven (not yet checkpointed?)"
+        click.echo(
+            f"{access['at']}  {access['department']:<24} {access['action']:<6} "
+            f"grant {access['grant_id']}  purpose {access['purpose']!r}  "
+            f"seq {access['seq']}: {proof}"
+        )
 
 
 @audit.command(

@@ -47,3 +47,15 @@ class LatestRecordModel(Base):
     log_partition: Mapped[int] = mapped_column(Integer())
     log_offset: Mapped[int] = mapped_column(BigInteger())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordKeyModel(Base):
+    """Every record id of every (subject, key), for the access report: derived from the
+    topics like the latest-record view, and rebuilt with it."""
+
+    __tablename__ = "record_keys"
+    __table_args__ = (Index("ix_record_keys_subject_key", "subject", "key"),)
+
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(512))

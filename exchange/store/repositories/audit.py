@@ -140,6 +140,19 @@ class AuditRepository:
                 for row, leaf in session.execute(query)
             ]
 
+    def entries_naming(self, record_ids: Collection[str]) -> list[AuditEntryRow]:
+        """Every entry whose `record_ids` include one of `record_ids`, oldest first."""
+        if not record_ids:
+            return []
+        seqs = (
+            select(AuditRecordIdModel.seq)
+            .where(AuditRecordIdModel.record_id.in_(list(record_ids)))
+            .distinct()
+        )
+        query = select(AuditEntryModel).where(AuditEntryModel.seq.in_(seqs))
+        with self._db.session() as session:
+            return [_entry(row) for row in session.scalars(query.order_by(AuditEntryModel.seq))]
+
     def find(self, seq: int) -> AuditEntryRow | None:
         """The entry with this `seq`, if any."""
         with self._db.session() as session:

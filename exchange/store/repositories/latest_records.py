@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from exchange.store.database import Database
-from exchange.store.models_receive import LatestRecordModel
+from exchange.store.models_receive import LatestRecordModel, RecordKeyModel
 from exchange.store.records_receive import LatestRecordRow
 
 _TABLE = LatestRecordModel.__table__
@@ -35,6 +35,18 @@ class LatestRecordRepository:
         with self._db.session() as session:
             for row in _newest_per_key(rows):
                 session.execute(_upsert_statement(session, row))
+            session.execute(_remember_keys_statement(session, rows))
+
+    def record_ids_for(self, subject: str, key: str) -> list[str]:
+        """Every record id ever read for `key` in `subject` (not only the latest)."""
+        with self._db.session() as session:
+            return list(
+                session.scalars(
+                    select(RecordKeyModel.record_id).where(
+                        RecordKeyModel.subject == subject, RecordKeyModel.key == key
+                    )
+                )
+            )
 
     def find(self, subject: str, key: str) -> LatestRecordRow | None:
         """The newest record of `key` in `subject`, or None."""
@@ -45,6 +57,7 @@ class LatestRecordRepository:
     def clear(self) -> int:
         """Empty the view (before a rebuild); returns how many rows were removed."""
         with self._db.session() as session:
+            session.execute(delete(RecordKeyModel))
             return session.execute(delete(LatestRecordModel)).rowcount  # type: ignore[attr-defined, no-any-return]
 
     def count(self) -> int:
@@ -81,6 +94,16 @@ def _upsert_statement(session: Session, row: LatestRecordRow) -> Any:
         index_elements=["subject", "key"],
         set_={name: statement.excluded[name] for name in values if name not in ("subject", "key")},
         where=newer,
+    )
+
+
+def _remember_keys_statement(session: Session, rows: Sequence[LatestRecordRow]) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    unique = {row.record_id: row for row in rows}.values()
+    return (
+        dialect.insert(RecordKeyModel.__table__)
+        .values([{"record_id": r.record_id, "subject": r.subject, "key": r.key} for r in unique])
+        .on_conflict_do_nothing(index_elements=["record_id"])
     )
 
 
