@@ -8,7 +8,7 @@ package only.
 from __future__ import annotations
 
 import json as json_module
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +181,19 @@ class ExchangeClient:
     ) -> Any:
         """A signed DELETE."""
         return self.request("DELETE", path, params=params, headers=headers)
+
+    def publish(
+        self,
+        subject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        schema_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a batch, all or none (see `RecordsClient.publish`)."""
+        return self._records.publish(
+            subject, records, schema_version=schema_version, idempotency_key=idempotency_key
+        )
 
     def subscribe(self, subject: str, grant_id: str, start: str = "latest") -> dict[str, Any]:
         """Subscribe to `subject` under `grant_id` (see `RecordsClient.subscribe`)."""

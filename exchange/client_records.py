@@ -11,7 +11,7 @@ at acceptance. A delivery that fails any check raises `SignatureMismatch`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -82,6 +82,25 @@ class RecordsClient:
     def __init__(self, client: Any) -> None:
         self._client = client
         self.hub_keys = HubKeyCache(lambda: client.get(HUB_KEYS_PATH))
+
+    def publish(
+        self,
+        subject: str,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        schema_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a batch of `{"payload": ..., "key"?: ...}` records, all or none. Pass an
+        `idempotency_key` to make retries safe after a broken connection or a 503."""
+        body: dict[str, Any] = {"records": list(records)}
+        if schema_version is not None:
+            body["schema_version"] = schema_version
+        headers = {} if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        result: dict[str, Any] = self._client.post(
+            f"/v1/subjects/{quote(subject, safe='')}/records", json=body, headers=headers
+        )
+        return result
 
     def subscribe(self, subject: str, grant_id: str, start: str = "latest") -> dict[str, Any]:
         """Subscribe to `subject` under `grant_id`, from "earliest" or "latest"."""

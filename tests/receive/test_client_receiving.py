@@ -148,3 +148,20 @@ def test_the_client_looks_up_the_latest_record_verified(deployment, province, pr
     assert found["payload"] == {"unified_social_credit_code": code, "status": "active"}
     with pytest.raises(SignatureMismatch):
         client.lookup(deployment.subject, code)
+
+
+def test_the_client_publishes_a_batch_and_retries_it_safely(deployment, province, proxy):
+    market, tax = province
+    _, base_url = proxy
+    client = _client(base_url, market)
+    records = [{"payload": licence(70)}, {"payload": licence(71)}]
+    first = client.publish(deployment.subject, records, idempotency_key="nightly-2026-11-27")
+    again = client.publish(deployment.subject, records, idempotency_key="nightly-2026-11-27")
+    assert again == first
+    assert len(first["records"]) == 2
+    grant = deployment.grant(tax, market, None)
+    subscription = deployment.subscribe(tax, grant)
+    deliveries, _ = deployment.pull_until(tax, subscription, 2)
+    assert sorted(d["record_id"] for d in deliveries) == sorted(
+        r["record_id"] for r in first["records"]
+    )
