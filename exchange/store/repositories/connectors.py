@@ -75,7 +75,9 @@ class ConnectorRepository:
             model = session.get(ConnectorModel, name)
             return None if model is None else _row(model)
 
-    def list_connectors(self, department: str | None, after: str | None, limit: int) -> list[ConnectorRow]:
+    def list_connectors(
+        self, department: str | None, after: str | None, limit: int
+    ) -> list[ConnectorRow]:
         """Connectors by name after `after`, of one department or of all (None)."""
         query = select(ConnectorModel).order_by(ConnectorModel.name).limit(limit)
         if department is not None:
@@ -269,9 +271,7 @@ def _may_run(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _write_offset(
-    session: Session, name: str, partition: str, offset: Any, now: datetime
-) -> None:
+def _write_offset(session: Session, name: str, partition: str, offset: Any, now: datetime) -> None:
     existing = session.get(ConnectorOffsetModel, (name, partition))
     if offset is None:
         if existing is not None:
@@ -280,7 +280,10 @@ def _write_offset(
     if existing is None:
         session.add(
             ConnectorOffsetModel(
-                connector=name, source_partition=partition, offset=json.dumps(offset), updated_at=now
+                connector=name,
+                source_partition=partition,
+                offset=json.dumps(offset),
+                updated_at=now,
             )
         )
     else:
