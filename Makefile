@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: run test install lint typecheck services-start services-stop clean
+.PHONY: run test test-faults install lint typecheck services-start services-stop clean bench
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,23 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# The demo's connectors read and write under var/ (var/inbox, var/outbox) and checkpoints come
+# every 10 s so the console proves fresh entries soon; both can be overridden from the shell.
 run: $(STAMP)
 	$(BIN)/exchange init
-	exec $(BIN)/exchange serve
+	EXCHANGE_CONNECTOR_ROOT=$${EXCHANGE_CONNECTOR_ROOT:-var} \
+	EXCHANGE_AUDIT_CHECKPOINT_SECONDS=$${EXCHANGE_AUDIT_CHECKPOINT_SECONDS:-10} \
+	exec $(BIN)/exchange demo run
 
 test: $(STAMP)
 	bash scripts/test.sh
+
+# Slow fault tests (processes killed, PostgreSQL and Kafka restarted): see docs/reliability.md.
+test-faults: $(STAMP)
+	bash scripts/test.sh -m faults tests/faults
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

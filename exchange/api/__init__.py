@@ -24,6 +24,8 @@ from exchange.api.authentication import install_authentication
 from exchange.api.context import EXTENSION_KEY
 from exchange.api.observability import HttpMetrics, install_observability
 from exchange.api.problems import register_problem_handlers
+from exchange.api.rate_limits import install_rate_limits
+from exchange.api.request_hygiene import install_request_hygiene
 from exchange.console.blueprint import blueprint as console_blueprint
 from exchange.hub import Hub
 
@@ -55,7 +57,9 @@ def create_app(hub: Hub) -> Flask:
     # Order matters: request ids first, then authentication; after_request hooks run in
     # reverse, so the audit entry is written before the access log line.
     install_observability(app, metrics)
+    install_request_hygiene(app)
     install_authentication(app)
+    install_rate_limits(app, hub.settings)
     install_audit_trail(app)
     register_problem_handlers(app)
     for blueprint in BLUEPRINTS:

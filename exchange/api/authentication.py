@@ -10,9 +10,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, g, request
 
 from exchange.api.context import current_hub
+from exchange.console.blueprint import is_console_asset
 from exchange.identity.errors import RevokedKey, UnknownKey
 from exchange.identity.keys import public_key_from_raw_b64
 from exchange.identity.signatures import HttpRequestParts, verify_request
+from exchange.identity.target_uri import wsgi_target_uri
 from exchange.policy.principals import Principal, Role
 from exchange.store.repositories import IdentityRepository, KeyRow, NonceRepository
 
@@ -49,11 +51,9 @@ class StoreKeyResolver:
 
 
 def target_uri(public_url: str) -> str:
-    """The `@target-uri` the caller signed: rebuilt from the public base URL behind a proxy."""
-    if not public_url:
-        return request.url
-    query = request.query_string.decode("latin-1")
-    return public_url.rstrip("/") + request.path + (f"?{query}" if query else "")
+    """The `@target-uri` the caller signed, rebuilt from the raw request line (werkzeug's
+    `request.url` decodes percent-escapes) or from the public base URL behind a proxy."""
+    return wsgi_target_uri(request.environ, public_url)
 
 
 def _role_of(key: KeyRow, identities: IdentityRepository) -> Role:
@@ -93,6 +93,12 @@ def authenticate_current_request() -> Principal:
     )
 
 
+def is_public(method: str, path: str) -> bool:
+    """Whether a request needs no signature: the probes, the public descriptions and keys,
+    and GETs of the console's page and static files (its API calls are signed)."""
+    return (method, path) in PUBLIC_ENDPOINTS or is_console_asset(method, path)
+
+
 def current_principal() -> Principal:
     """The authenticated principal of this request."""
     principal: Principal = g.principal
@@ -104,7 +110,7 @@ def install_authentication(app: Flask) -> None:
 
     @app.before_request
     def _authenticate() -> None:
-        if (request.method, request.path) in PUBLIC_ENDPOINTS or request.url_rule is None:
+        if is_public(request.method, request.path) or request.url_rule is None:
             return
         claimed = _KEYID.search(request.headers.get("Signature-Input", ""))
         g.claimed_key_id = claimed.group(1) if claimed else None

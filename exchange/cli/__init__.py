@@ -6,7 +6,9 @@ import click
 
 import exchange
 from exchange.cli.audit import audit
+from exchange.cli.connect import connect, connector
 from exchange.cli.database import db
+from exchange.cli.demo import demo
 from exchange.cli.grant import grant
 from exchange.cli.identity import department, key, operator
 from exchange.cli.schema import schema
@@ -32,9 +34,10 @@ def main() -> None:
 main.add_command(init)
 main.add_command(serve)
 main.add_command(db)
+main.add_command(demo)
 main.add_command(audit)
 main.add_command(schema)
 main.add_command(grant)
 main.add_command(view)
-for command in (department, operator, key):
+for command in (connect, connector, department, operator, key):
     main.add_command(command)
