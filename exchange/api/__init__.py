@@ -18,6 +18,7 @@ from exchange.api import (
     records,
     subjects,
     subscriptions,
+    whoami,
 )
 from exchange.api.audit_trail import install_audit_trail
 from exchange.api.authentication import install_authentication
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     records.blueprint,
     subscriptions.blueprint,
     access_report.blueprint,
+    whoami.blueprint,
     connectors.blueprint,
     console_blueprint,
 )

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 # Probes and the public description are answered without a principal and are not accesses
 # to anyone's data; recording them would drown the log in load-balancer traffic.
 UNAUDITED_PATHS = frozenset({"/v1/health", "/v1/ready", "/metrics", "/openapi.json", "/docs"})
+# The console's page and static files: public, and a page load is not an access (the API
+# calls the page then makes are signed and audited like any other).
+UNAUDITED_PREFIX = "/console"
 
 
 def _body_if_readable() -> bytes:
@@ -55,12 +58,19 @@ def event_for_current_request(response: Response) -> AuditEvent:
     )
 
 
+def _unaudited(method: str, path: str) -> bool:
+    if path in UNAUDITED_PATHS:
+        return True
+    is_console = path == UNAUDITED_PREFIX or path.startswith(UNAUDITED_PREFIX + "/")
+    return method == "GET" and is_console
+
+
 def install_audit_trail(app: Flask) -> None:
     """Record every answered request; a request whose entry cannot be kept fails with 503."""
 
     @app.after_request
     def _record(response: Response) -> Response:
-        if request.path in UNAUDITED_PATHS or getattr(g, "audit_done", False):
+        if _unaudited(request.method, request.path) or getattr(g, "audit_done", False):
             return response
         try:
             current_hub().audit.append(event_for_current_request(response))

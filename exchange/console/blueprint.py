@@ -6,7 +6,7 @@ browser with the key the user picks, exactly as any other client signs (docs/con
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, render_template
 
 import exchange
 
@@ -39,13 +39,6 @@ def is_console_asset(method: str, path: str) -> bool:
 def console_page() -> str:
     """The console's single page; it draws every view itself from signed API calls."""
     return render_template("console/index.html", version=exchange.__version__)
-
-
-@blueprint.before_request
-def _not_an_access() -> None:
-    # Like the probes and /docs, the page and its files are public code, not anyone's
-    # data: an audit entry per file fetched would drown the log in page loads.
-    g.audit_done = True
 
 
 @blueprint.after_request

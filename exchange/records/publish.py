@@ -152,9 +152,7 @@ def _key_of(
     record: RecordToPublish, key_field: str | None, issues: list[dict[str, Any]]
 ) -> str | None:
     """The record key: given, or read from the payload's key field; must agree when both."""
-    from_payload = None
-    if key_field and isinstance(record.payload, dict) and key_field in record.payload:
-        from_payload = str(record.payload[key_field])
+    from_payload = _value_at(record.payload, key_field) if key_field else None
     key = record.key if record.key is not None else from_payload
     if key is None:
         issues.append(
@@ -172,3 +170,13 @@ def _key_of(
             }
         )
     return key
+
+
+def _value_at(payload: Any, dotted_path: str) -> str | None:
+    """The value at a key field's dotted path (`insured_person.citizen_id`), if present."""
+    value = payload
+    for step in dotted_path.split("."):
+        if not isinstance(value, dict) or step not in value:
+            return None
+        value = value[step]
+    return None if isinstance(value, dict | list) or value is None else str(value)

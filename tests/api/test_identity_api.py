@@ -294,3 +294,14 @@ def test_behind_a_proxy_the_public_url_is_what_is_signed(embedded_settings, hub,
     assert _send(admin.client, "GET", path, headers).status_code == 200
     headers = sign_request("GET", BASE_URL + path, {}, b"", private_key, admin.key_id)
     assert _send(admin.client, "GET", path, headers).status_code == 401
+
+
+def test_whoami_names_the_signing_principal(admin):
+    tax = onboard_department(admin, "tax")
+    assert tax.get("/v1/whoami").get_json() == {
+        "kind": "department",
+        "name": "tax",
+        "role": "department",
+        "key_id": tax.key_id,
+    }
+    assert admin.get("/v1/whoami").get_json()["role"] == "admin"

@@ -3,6 +3,7 @@ idempotent retries, and refusals that change nothing."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -12,7 +13,13 @@ from exchange.records.envelope import decode_envelope, topic_for
 from exchange.signing.canonical import digest_of_json
 from exchange.signing.hub_signer import verify_document
 from exchange.transport import open_transport
-from tests.support.province import LICENCE_SUBJECT, licence, register_licence_subject
+from tests.support.province import (
+    LICENCE_SUBJECT,
+    ROOT,
+    example_schema,
+    licence,
+    register_licence_subject,
+)
 from tests.support.signed_client import onboard_department, onboard_operator
 
 TOPIC = topic_for(LICENCE_SUBJECT)
@@ -170,3 +177,26 @@ def test_transport_failure_is_a_503_and_nothing_is_half_written(market, hub, tmp
     retried = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
     assert retried.status_code == 201
     assert len(_records_on_topic(hub)) == 1
+
+
+def test_a_nested_key_field_gives_the_record_key(admin, hub):
+    subject = "social-security.social-insurance-contribution"
+    social = onboard_department(admin, "social-security")
+    schema = example_schema(subject)
+    registered = admin.post(
+        "/v1/subjects",
+        json={
+            "subject": subject,
+            "owner": "social-security",
+            "key_field": "insured_person.citizen_id",
+            "schema": schema,
+        },
+    )
+    assert registered.status_code == 201, registered.get_json()
+    examples = sorted((ROOT / "schemas" / "examples" / subject).glob("valid-*.json"))
+    payload = json.loads(examples[0].read_text())
+    response = social.post(
+        f"/v1/subjects/{subject}/records", json={"records": [{"payload": payload}]}
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["records"][0]["key"] == payload["insured_person"]["citizen_id"]
