@@ -48,6 +48,10 @@ class Settings:
     redelivery_timeout_s: float = 30.0
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
+    # Per signed principal, in `limits` notation ("600/minute"); empty disables limiting.
+    rate_limit_per_principal: str = "600/minute"
+    # Where the counters live: "memory://" (one process) or "redis://host:6379" (shared).
+    rate_limit_storage_url: str = "memory://"
     connector_root: Path = Path("var/connectors")
     connector_lease_s: float = 15.0
     connector_poll_interval_s: float = 0.5

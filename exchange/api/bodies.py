@@ -10,6 +10,7 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError as MarshmallowError
 
+from exchange.api.request_hygiene import refuse_nul_in_json
 from exchange.errors import BadRequest, ExchangeError, ValidationFailed
 
 
@@ -41,6 +42,7 @@ def json_body() -> Any:
     raw = request.get_data(cache=True)
     try:
         text = raw.decode("utf-8")
+        refuse_nul_in_json(text)
         return jsonlib.loads(
             text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
         )

@@ -8,16 +8,21 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 import exchange
+from exchange.api.openapi_problems import add_common_problems
 
 blueprint = Blueprint("openapi", __name__)
 _UNDOCUMENTED = {"static", "openapi.openapi_json", "openapi.docs"}
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details, as every error of the hub is answered."""
+    """RFC 9457 problem details, as every error of the hub is answered; members beyond
+    these (`errors`, `subject`, ...) are extensions that name what was wrong."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(required=True, metadata={"description": "Stable URI of the error kind"})
     title = fields.String(required=True)
@@ -59,6 +64,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             spec.path(view=view, app=app)
     document = spec.to_dict()
     document["security"] = [{"httpMessageSignature": []}]
+    add_common_problems(document)
     return document
 
 

@@ -33,6 +33,11 @@ def register_operator() -> tuple[Response, int]:
       responses:
         201:
           description: The operator.
+        409:
+          description: The name is taken.
+          content:
+            application/problem+json:
+              schema: Problem
     """
     require_role(current_principal(), "admin")
     body = load_body(OperatorRegistration())

@@ -23,6 +23,7 @@ from exchange.cli.common import settings_or_exit
 from exchange.cli.remote import call, client_for, echo_json, hub_options
 from exchange.client import ExchangeClient
 from exchange.config import Settings
+from exchange.errors import ServiceUnavailable
 from exchange.hub import audit_writer_for
 from exchange.store.database import Database
 from exchange.store.repositories import AuditRepository
@@ -209,6 +210,10 @@ def writer() -> None:
     _run_writer(settings)
 
 
+# How long the writer waits after its store or transport failed before trying again.
+WRITER_RETRY_S = 1.0
+
+
 def _run_writer(settings: Settings) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -224,7 +229,14 @@ def _run_writer(settings: Settings) -> None:
         "audit writer running; SIGTERM or Ctrl-C signs a last checkpoint and stops", err=True
     )
     try:
-        run_writer(audit_writer, stop)
+        while not stop.is_set():
+            try:
+                run_writer(audit_writer, stop)
+            except ServiceUnavailable as error:
+                # Outlive a broker or store outage (as the in-process writer does): the
+                # events wait in the topic, and the writer resumes from its offset.
+                click.echo(f"audit writer: {error.detail}; retrying", err=True)
+                stop.wait(WRITER_RETRY_S)
     finally:
         audit_writer.close()
         transport.close()

@@ -140,7 +140,7 @@ class AuditEntryModel(Base):
 # The registry's models live in their own module; importing it here puts their tables on
 # `Base.metadata` for every user of it (Alembic, the drift test). At the end: it needs `Base`.
 import exchange.store.models_audit  # noqa: E402
+import exchange.store.models_connectors  # noqa: E402
 import exchange.store.models_grants  # noqa: E402
 import exchange.store.models_publish  # noqa: E402
 import exchange.store.models_registry  # noqa: E402, F401
-import exchange.store.models_connectors  # noqa: E402, F401

@@ -20,6 +20,7 @@ from exchange.store.records import AuditEntryDraft, AuditEntryRow, AuditFilters
 from exchange.store.records_audit import AuditSearch, SequencedEntry, StoredLeaf
 
 CLIPPED_MARK = "…"
+NUL_MARK = "\ufffd"
 _RECORD_ID_LENGTH = 255
 
 
@@ -200,15 +201,27 @@ def fit_to_columns(entry: AuditEntryDraft) -> AuditEntryDraft:
     changes: dict[str, Any] = {}
     for field in dataclasses.fields(entry):
         value = getattr(entry, field.name)
+        if not isinstance(value, str):
+            continue
         column_type = AuditEntryModel.__table__.c[field.name].type
-        if isinstance(value, str) and isinstance(column_type, String) and column_type.length:
-            changes[field.name] = _clip(value, column_type.length)
-    changes["record_ids"] = tuple(_clip(item, _RECORD_ID_LENGTH) for item in entry.record_ids)
+        length = column_type.length if isinstance(column_type, String) else None
+        changes[field.name] = _clip(_storable(value), length)
+    changes["record_ids"] = tuple(
+        _clip(_storable(item), _RECORD_ID_LENGTH) for item in entry.record_ids
+    )
     return dataclasses.replace(entry, **changes)
 
 
-def _clip(value: str, length: int) -> str:
-    return value if len(value) <= length else value[: length - len(CLIPPED_MARK)] + CLIPPED_MARK
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: an entry carrying one (a hostile path) would stop
+    # the writer for good. The replacement character marks where it was.
+    return value.replace("\x00", NUL_MARK)
+
+
+def _clip(value: str, length: int | None) -> str:
+    if length is None or len(value) <= length:
+        return value
+    return value[: length - len(CLIPPED_MARK)] + CLIPPED_MARK
 
 
 def _values(entry: AuditEntryDraft) -> dict[str, Any]:
