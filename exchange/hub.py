@@ -59,6 +59,13 @@ class Hub:
                 )
             return self._consumers
 
+    def close_producer(self) -> None:
+        """Flush and close the shared producer (a new one is made on next use)."""
+        with self._producer_lock:
+            if self._producer is not None:
+                self._producer.close()
+                self._producer = None
+
     def close(self) -> None:
         """Stop the in-process audit writer (it signs a last checkpoint), flush the
         transport and release connections."""
@@ -72,9 +79,7 @@ class Hub:
             if self._consumers is not None:
                 self._consumers.close()
                 self._consumers = None
-            if self._producer is not None:
-                self._producer.close()
-                self._producer = None
+        self.close_producer()
         self.transport.close()
         self.database.close()
 

@@ -13,7 +13,7 @@ from exchange.api.bodies import load_body
 from exchange.api.context import current_hub
 from exchange.errors import ValidationFailed
 from exchange.policy.principals import require_role
-from exchange.records.idempotency import Answer, run_once
+from exchange.records.idempotency import Answer, Intent, run_once
 from exchange.records.publish import Publisher, RecordToPublish
 from exchange.records.publishing_catalogue import RegistryPublishingCatalogue
 from exchange.store.repositories.idempotency import IdempotencyRepository
@@ -98,7 +98,7 @@ def publish(subject: str) -> tuple[Response, int]:
         principal.name,
         request.headers.get(IDEMPOTENCY_HEADER),
         digest,
-        lambda: _publish(subject, principal.name),
+        lambda intent: _publish(subject, principal.name, intent),
     )
     if isinstance(answer.body, dict):
         g.audit_record_ids = [r["record_id"] for r in answer.body.get("records", [])]
@@ -108,7 +108,7 @@ def publish(subject: str) -> tuple[Response, int]:
     return response, answer.status
 
 
-def _publish(subject: str, department: str) -> Answer:
+def _publish(subject: str, department: str, intent: Intent) -> Answer:
     body = load_body(PublishBody())
     hub = current_hub()
     if not 1 <= len(body["records"]) <= hub.settings.max_batch_records:
@@ -121,7 +121,8 @@ def _publish(subject: str, department: str) -> Answer:
         department,
         subject,
         [RecordToPublish(r["payload"], r["key"]) for r in body["records"]],
-        body["schema_version"],
+        schema_version=body["schema_version"],
+        intent=intent,
     )
     metrics: Any = current_app.extensions["exchange.metrics"]
     metrics.produced.labels("records").inc(len(published))

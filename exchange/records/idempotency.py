@@ -35,8 +35,28 @@ class StoredAnswer(Protocol):
 
 class IdempotencyKeys(Protocol):
     def claim(self, principal: str, key: str, request_digest: str) -> StoredAnswer | None: ...
+    def intent_of(self, principal: str, key: str) -> Any: ...
+    def record_intent(self, principal: str, key: str, intent: Any) -> None: ...
     def complete(self, principal: str, key: str, status: int, response: Any) -> None: ...
     def release(self, principal: str, key: str) -> None: ...
+    def abandon(self, principal: str, key: str) -> None: ...
+
+
+class Intent:
+    """What an attempt is about to do (for a publish: its signed envelopes), kept with the
+    claim before the attempt acts, so that a retry after a crash or an unclear failure does
+    the very same thing again (same record ids) instead of something new."""
+
+    def __init__(self, keys: IdempotencyKeys | None, principal: str, key: str, previous: Any):
+        self._keys, self._principal, self._key = keys, principal, key
+        self.previous = previous
+        self.recorded = False
+
+    def record(self, value: Any) -> None:
+        """Keep `value` with the claim (no-op without an Idempotency-Key)."""
+        if self._keys is not None:
+            self._keys.record_intent(self._principal, self._key, value)
+            self.recorded = True
 
 
 @dataclass(frozen=True)
@@ -53,15 +73,17 @@ def run_once(
     principal: str,
     idempotency_key: str | None,
     request_digest: str,
-    work: Callable[[], Answer],
+    work: Callable[[Intent], Answer],
 ) -> Answer:
     """Run `work` unless this principal already ran it under `idempotency_key`.
 
-    Only successful answers are kept: a failed attempt releases the key, so the caller's
-    retry runs the work again (nothing was produced by a failed attempt).
+    Only successful answers are kept. A failed attempt that recorded no intent releases the
+    key (it did nothing); one that did is abandoned with its intent, which the caller's retry
+    takes over at once and repeats. A claim left by a dead process is taken over likewise
+    once it is stale.
     """
     if idempotency_key is None:
-        return work()
+        return work(Intent(None, principal, "", None))
     if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         raise ValidationFailed(
             f"Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
@@ -70,10 +92,14 @@ def run_once(
     existing = keys.claim(principal, idempotency_key, request_digest)
     if existing is not None:
         return _replay(existing, request_digest)
+    intent = Intent(keys, principal, idempotency_key, keys.intent_of(principal, idempotency_key))
     try:
-        answer = work()
+        answer = work(intent)
     except BaseException:
-        keys.release(principal, idempotency_key)
+        if intent.recorded or intent.previous is not None:
+            keys.abandon(principal, idempotency_key)
+        else:
+            keys.release(principal, idempotency_key)
         raise
     keys.complete(principal, idempotency_key, answer.status, answer.body)
     return answer

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from exchange.errors import Forbidden, ValidationFailed
 from exchange.records.envelope import build_envelope, to_message, topic_for
+from exchange.records.idempotency import Intent
 from exchange.registry.validation import ValidationIssue
 from exchange.signing.hub_signer import HubSigner
 from exchange.transport import Producer
@@ -93,17 +94,50 @@ class Publisher:
         department: str,
         subject: str,
         records: Sequence[RecordToPublish],
+        *,
         schema_version: int | None = None,
         produced_at: datetime | None = None,
+        intent: Intent | None = None,
     ) -> tuple[int, list[PublishedRecord]]:
         """Validate the whole batch, sign each record and produce all of them; return the
-        schema version used and where each record landed, in the batch's order."""
+        schema version used and where each record landed, in the batch's order. With an
+        `intent`, the envelopes are recorded before producing, or repeated from the first
+        attempt."""
         if self._catalogue.owner_of(subject) != department:
             raise NotSubjectOwner(f"{department!r} does not own {subject!r}")
         version = self._catalogue.publishable_version(subject, schema_version)
         keys = self._validate(subject, version, records)
+        envelopes: list[dict[str, Any]]
+        if intent is not None and intent.previous is not None:
+            # A retry of an attempt that may have produced: repeat it exactly (same record
+            # ids), so consumers deduplicate anything the first attempt did write.
+            envelopes = list(intent.previous)
+        else:
+            envelopes = self._envelopes(
+                department, subject, version, keys=keys, records=records, produced_at=produced_at
+            )
+            if intent is not None:
+                intent.record(envelopes)
+        acknowledged = self._producer.produce(
+            topic_for(subject), [to_message(envelope) for envelope in envelopes]
+        )
+        return version, [
+            PublishedRecord(envelope["record_id"], envelope["key"], ack.partition, ack.offset)
+            for envelope, ack in zip(envelopes, acknowledged, strict=True)
+        ]
+
+    def _envelopes(
+        self,
+        department: str,
+        subject: str,
+        version: int,
+        *,
+        keys: list[str],
+        records: Sequence[RecordToPublish],
+        produced_at: datetime | None,
+    ) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
-        envelopes = [
+        return [
             build_envelope(
                 self._signer,
                 subject=subject,
@@ -115,13 +149,6 @@ class Publisher:
                 accepted_at=now,
             )
             for key, record in zip(keys, records, strict=True)
-        ]
-        acknowledged = self._producer.produce(
-            topic_for(subject), [to_message(envelope) for envelope in envelopes]
-        )
-        return version, [
-            PublishedRecord(envelope["record_id"], envelope["key"], ack.partition, ack.offset)
-            for envelope, ack in zip(envelopes, acknowledged, strict=True)
         ]
 
     def _validate(

@@ -23,4 +23,6 @@ class IdempotencyKeyModel(Base):
     # Null while the first request is still being answered.
     status: Mapped[int | None] = mapped_column(Integer())
     response_body: Mapped[str | None] = mapped_column(Text())
+    # What the claiming attempt was about to produce (its envelopes), kept before producing.
+    intent: Mapped[str | None] = mapped_column(Text())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

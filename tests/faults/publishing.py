@@ -166,3 +166,13 @@ def wait_for_audit(settings: Settings, record_ids: set[str]) -> None:
         return record_ids <= {rid for entry in entries for rid in entry.record_ids}
 
     wait_until(all_audited, deadline_s=120.0)
+
+
+def doubled_after_deduplication(envelopes: list[dict[str, Any]]) -> list[str]:
+    """Keys that carry more than one distinct record id: copies of one record (a retried
+    produce repeats the same envelope, same record id) are dropped by consumers, so only
+    these are real duplicates."""
+    ids: dict[str, set[str]] = {}
+    for envelope in envelopes:
+        ids.setdefault(envelope["key"], set()).add(envelope["record_id"])
+    return [key for key, records in ids.items() if len(records) > 1]

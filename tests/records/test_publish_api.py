@@ -12,6 +12,7 @@ from exchange.audit.checkpoints import hub_public_keys
 from exchange.records.envelope import decode_envelope, topic_for
 from exchange.signing.canonical import digest_of_json
 from exchange.signing.hub_signer import verify_document
+from exchange.store.repositories.idempotency import IdempotencyRepository
 from exchange.transport import open_transport
 from tests.support.province import (
     LICENCE_SUBJECT,
@@ -164,19 +165,67 @@ def test_transport_failure_is_a_503_and_nothing_is_half_written(market, hub, tmp
     hub.transport = open_transport(
         "kafka", kafka_bootstrap_servers="127.0.0.1:1", kafka_request_timeout_s=2.0
     )
-    hub._producer = None
+    hub.close_producer()
     try:
         response = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
     finally:
+        hub.close_producer()
         hub.transport.close()
         hub.transport = healthy
-        hub._producer = None
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert _records_on_topic(hub) == []
+    # Nothing was produced (the producer could not even start), so the key was released.
+    assert IdempotencyRepository(hub.database).find("market-regulation", "k-3") is None
     retried = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
     assert retried.status_code == 201
     assert len(_records_on_topic(hub)) == 1
+
+
+@pytest.mark.kafka
+def test_a_retry_after_a_failed_produce_repeats_the_same_envelopes(market, hub, kafka_bootstrap):
+    # The real broker lacks this subject's topic: the producer starts, the produce fails.
+    healthy = hub.transport
+    hub.transport = open_transport("kafka", kafka_bootstrap_servers=kafka_bootstrap)
+    hub.close_producer()
+    try:
+        failed = _publish(market, [{"payload": licence(3)}], headers={"Idempotency-Key": "k-6"})
+    finally:
+        hub.close_producer()
+        hub.transport.close()
+        hub.transport = healthy
+    assert failed.status_code == 503
+    intended = IdempotencyRepository(hub.database).intent_of("market-regulation", "k-6")
+    assert [e["key"] for e in intended] == [licence(3)["unified_social_credit_code"]]
+    retried = _publish(market, [{"payload": licence(3)}], headers={"Idempotency-Key": "k-6"})
+    assert retried.status_code == 201
+    # Had the broker written the first attempt after all, its copy would carry the same
+    # record id, and consumers would drop it.
+    assert [r["record_id"] for r in retried.get_json()["records"]] == [
+        e["record_id"] for e in intended
+    ]
+
+
+def test_a_claim_left_by_a_dead_hub_is_taken_over_with_the_same_records(market, hub):
+    keys = IdempotencyRepository(hub.database)
+    body = {"records": [{"payload": licence(5)}]}
+    first = _publish(market, body["records"], headers={"Idempotency-Key": "k-4"})
+    assert first.status_code == 201
+    # A hub that died after producing and before recording its answer leaves a claim with
+    # its intent: replay that state for a new key.
+    digest = keys.find("market-regulation", "k-4").request_digest
+    envelopes = [
+        e
+        for e in _records_on_topic(hub)
+        if e["record_id"] == first.get_json()["records"][0]["record_id"]
+    ]
+    assert keys.claim("market-regulation", "k-5", digest) is None
+    keys.record_intent("market-regulation", "k-5", envelopes)
+    assert _publish(market, body["records"], headers={"Idempotency-Key": "k-5"}).status_code == 409
+    keys.abandon("market-regulation", "k-5")  # what staleness does after STALE_CLAIM
+    retried = _publish(market, body["records"], headers={"Idempotency-Key": "k-5"})
+    assert retried.status_code == 201
+    assert retried.get_json()["records"][0]["record_id"] == envelopes[0]["record_id"]
 
 
 def test_a_nested_key_field_gives_the_record_key(admin, hub):

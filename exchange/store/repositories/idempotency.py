@@ -14,8 +14,9 @@ from exchange.store.clock import Clock, utc_now
 from exchange.store.database import Database
 from exchange.store.models_publish import IdempotencyKeyModel
 
-# Longer than any publish may take (the producer's timeout), so a live claim is never stolen.
-STALE_CLAIM = timedelta(seconds=60)
+# Longer than any publish may take (the producer's 10 s timeout, the store's), so a live
+# claim is never stolen.
+STALE_CLAIM = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,39 @@ class IdempotencyRepository:
                 update(IdempotencyKeyModel)
                 .where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
                 .values(status=status, response_body=json.dumps(response))
+            )
+
+    def intent_of(self, principal: str, key: str) -> Any:
+        """The intent a previous attempt recorded under this key, if any."""
+        with self._db.session() as session:
+            text = session.scalar(
+                select(IdempotencyKeyModel.intent).where(
+                    IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
+                )
+            )
+        return None if text is None else json.loads(text)
+
+    def record_intent(self, principal: str, key: str, intent: Any) -> None:
+        """Keep what the claiming attempt is about to do, before it does it."""
+        with self._db.session() as session:
+            session.execute(
+                update(IdempotencyKeyModel)
+                .where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
+                .values(intent=json.dumps(intent))
+            )
+
+    def abandon(self, principal: str, key: str) -> None:
+        """Give up a claim whose attempt failed after recording its intent: the next
+        attempt with the same request takes it over at once and repeats the intent."""
+        with self._db.session() as session:
+            session.execute(
+                update(IdempotencyKeyModel)
+                .where(
+                    IdempotencyKeyModel.principal == principal,
+                    IdempotencyKeyModel.key == key,
+                    IdempotencyKeyModel.status.is_(None),
+                )
+                .values(created_at=self._clock() - 2 * STALE_CLAIM)
             )
 
     def release(self, principal: str, key: str) -> None:

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("request_digest", sa.String(128), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("intent", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("principal", "key", name="pk_idempotency_keys"),
     )
