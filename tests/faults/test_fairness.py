@@ -24,7 +24,10 @@ from tests.faults.publishing import onboard_market
 from tests.support.province import LICENCE_SUBJECT, licence
 from tests.support.signed_client import new_key_pair
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow]
+# A timed assertion: too noisy for CI on a shared 2-core machine (ratios of 0.8 to 3.7 were
+# seen), so it runs by hand with `make test-fairness`; the benchmark harness is where
+# latency belongs.
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timing]
 
 LIMIT_PER_SECOND = 10
 FLOOD_FACTOR = 5
