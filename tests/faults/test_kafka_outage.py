@@ -105,8 +105,4 @@ def test_a_broker_outage_is_refused_with_503_and_loses_nothing(hub, tmp_path):
     writer.signal(signal.SIGTERM)  # a graceful stop signs the last checkpoint
     assert_audit_log_verifies_and_holds(hub.settings, acknowledged)
     doubled = doubled_after_deduplication(envelopes)
-    if doubled:
-        # Known gap (reported, docs/reliability.md): a batch answered 503 stays in the
-        # producer's buffer, is written once the broker is back, and is written again by
-        # the client's retry under a fresh record id.
-        pytest.xfail(f"{len(doubled)} records were written twice ({publisher.statuses})")
+    assert not doubled, f"{len(doubled)} records were written twice ({publisher.statuses})"
