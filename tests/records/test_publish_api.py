@@ -213,7 +213,9 @@ def test_a_claim_left_by_a_dead_hub_is_taken_over_with_the_same_records(market, 
     assert first.status_code == 201
     # A hub that died after producing and before recording its answer leaves a claim with
     # its intent: replay that state for a new key.
-    digest = keys.find("market-regulation", "k-4").request_digest
+    answered = keys.find("market-regulation", "k-4")
+    assert answered is not None
+    digest = answered.request_digest
     envelopes = [
         e
         for e in _records_on_topic(hub)
