@@ -188,8 +188,16 @@ def test_a_replayed_nonce_is_refused(client, admin):
     assert _problem_type(replay) == "nonce-replayed"
 
 
-def test_a_replayed_nonce_is_refused_by_another_hub_instance(embedded_settings, hub, admin):
-    other = create_app(open_hub(embedded_settings)).test_client()
+@pytest.fixture
+def second_hub(embedded_settings, hub):
+    """Another hub instance on the same store and log, as a second process would be."""
+    other = open_hub(embedded_settings)
+    yield other
+    other.close()
+
+
+def test_a_replayed_nonce_is_refused_by_another_hub_instance(second_hub, admin):
+    other = create_app(second_hub).test_client()
     headers = _signed_headers(admin.private_key)
     assert _send(admin.client, "GET", "/v1/departments", headers).status_code == 200
     assert _problem_type(_send(other, "GET", "/v1/departments", headers)) == "nonce-replayed"
@@ -246,11 +254,9 @@ def test_rotation_keeps_both_keys_live_until_one_is_revoked(admin):
     }
 
 
-def test_revocation_takes_effect_at_once_on_another_hub_instance(embedded_settings, hub, admin):
+def test_revocation_takes_effect_at_once_on_another_hub_instance(second_hub, admin):
     tax = onboard_department(admin, "tax")
-    other = SignedClient(
-        create_app(open_hub(embedded_settings)).test_client(), tax.private_key, "tax"
-    )
+    other = SignedClient(create_app(second_hub).test_client(), tax.private_key, "tax")
     assert other.get("/v1/departments/tax").status_code == 200
     assert admin.delete(f"/v1/departments/tax/keys/{tax.key_id}").status_code == 200
     assert other.get("/v1/departments/tax").status_code == 401
