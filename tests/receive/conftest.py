@@ -14,8 +14,9 @@ from exchange.config import load_settings
 from exchange.records.view_builder import ViewBuilder
 from tests.receive.support import Deployment
 
-# Small, so a redelivery test waits about a second instead of the default 30.
-REDELIVERY_TIMEOUT_S = 1.0
+# Short, so a redelivery test waits seconds instead of the default 30, yet long enough that
+# a pull made right after another does not count as a timeout on a loaded CI machine.
+REDELIVERY_TIMEOUT_S = 5.0
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
