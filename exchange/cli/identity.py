@@ -125,7 +125,10 @@ def key_list(
         click.echo(f"{item['key_id']}  {state}")
 
 
-@key.command("revoke", help="Revoke a key at once.")
+@key.command(
+    "revoke",
+    help="Revoke a key at once. A key id starting with '-' goes after '--' (end of options).",
+)
 @click.argument("key_id")
 @_with_owner
 @hub_options

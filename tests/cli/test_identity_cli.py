@@ -28,8 +28,12 @@ def run(hub_url, embedded_settings):
     runner = CliRunner()
     admin_key = str(embedded_settings.keys_dir / "admin.pem")
 
-    def invoke(*args: str, key: str = admin_key):
-        return runner.invoke(main, [*args, "--url", hub_url, "--key", key], catch_exceptions=False)
+    def invoke(*args: str, key: str = admin_key, after_dashes: tuple[str, ...] = ()):
+        # A key id may start with "-" (base64url): such arguments go after "--".
+        tail = ["--", *after_dashes] if after_dashes else []
+        return runner.invoke(
+            main, [*args, "--url", hub_url, "--key", key, *tail], catch_exceptions=False
+        )
 
     return invoke
 
@@ -65,7 +69,7 @@ def test_key_add_list_and_revoke(run, tmp_path):
     shown = run("department", "list", key=str(tax_key_file))
     assert shown.exit_code == 0, shown.output
     assert "live" in run("key", "list", "--department", "tax").output
-    revoked = run("key", "revoke", key_id, "--department", "tax")
+    revoked = run("key", "revoke", "--department", "tax", after_dashes=(key_id,))
     assert revoked.exit_code == 0
     assert "revoked" in run("key", "list", "--department", "tax").output
     refused = run("department", "list", key=str(tax_key_file))
