@@ -17,7 +17,6 @@ from bench.latency import LatencyResult, hub_publish_to_pull, raw_kafka_produce_
 from bench.load import LoadResult, LoadShape
 from bench.memory import KIB_PER_MIB, peak_rss_mb
 from bench.options import BenchOptions, StoreKind
-from bench.postgres_database import fresh_database
 from bench.primitives import measure_hub_steps, measure_primitives
 from bench.profile_publish import profile_publish
 from bench.province import Province, set_up_province
@@ -29,6 +28,7 @@ from bench.sink_latency import sink_latency
 from bench.stats import latency_summary_ms
 from bench.summary import summarise
 from exchange.config import Settings
+from tests.fixtures.database import fresh_postgres_database
 
 LATENCY_KEY_BASE = 500_000_000_000
 PROFILE_KEY_BASE = 700_000_000_000
@@ -190,7 +190,7 @@ def _store(kind: StoreKind, work_dir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{work_dir / 'exchange.db'}"
         return
-    with fresh_database(POSTGRES_SERVER_URL) as url:
+    with fresh_postgres_database(POSTGRES_SERVER_URL) as url:
         yield url
 
 

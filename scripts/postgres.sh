@@ -129,6 +129,9 @@ create_test_role_and_database() {
 SELECT 'CREATE ROLE exchange LOGIN CREATEDB PASSWORD ''exchange'''
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'exchange')
 \gexec
+SET client_min_messages = warning;
+-- DROP DATABASE ... WITH (FORCE) in the tests must be allowed to end an autovacuum worker.
+GRANT pg_signal_backend TO exchange;
 SELECT 'CREATE DATABASE exchange_test OWNER exchange'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'exchange_test')
 \gexec
