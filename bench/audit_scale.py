@@ -19,10 +19,9 @@ from bench.audit_fill import FilledLog, fill_audit_log
 from bench.errors import BenchError
 from bench.stats import latency_summary_ms, rate, ratio
 from exchange.audit.checkpoints import load_hub_signer
-from exchange.audit.leaf import leaf_document
+from exchange.audit.leaf import leaf_bytes, leaf_document
 from exchange.config import Settings
 from exchange.deployment import initialise
-from exchange.signing import canonical_json
 from exchange.store.database import Database
 from exchange.store.repositories import AuditRepository, AuditSearch
 
@@ -123,7 +122,7 @@ def _export(database: Database, limit: int) -> dict[str, float]:
 def _raw_leaf_hashing_rate(database: Database, sample: int) -> float:
     """Entries per second of bare SHA-256(0x00 || leaf bytes) over stored entries' bytes."""
     rows = AuditRepository(database).scan(0, sample)
-    leaves = [b"\x00" + canonical_json(leaf_document(row)) for row in rows]
+    leaves = [b"\x00" + leaf_bytes(row) for row in rows]
     started = time.perf_counter()
     for leaf in leaves:
         hashlib.sha256(leaf).digest()

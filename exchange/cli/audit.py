@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import sys
 import threading
@@ -156,12 +157,19 @@ def report(subject: str, record_key: str, url: str, key_file: str) -> None:
 @click.option(
     "--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"), default=None
 )
-def verify(database_url: str | None, checkpoint_file: TextIO | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes recomputing leaf hashes on a large log.",
+)
+def verify(database_url: str | None, checkpoint_file: TextIO | None, jobs: int) -> None:
     """Verify the log on the store directly (no hub needed)."""
     saved = _saved_checkpoint(checkpoint_file) if checkpoint_file else None
     database = Database(database_url or settings_or_exit().effective_database_url)
     try:
-        report = _verify(database, saved)
+        report = _verify(database, saved, jobs)
     finally:
         database.close()
     _print_report(report)
@@ -176,15 +184,15 @@ def _saved_checkpoint(source: TextIO) -> Checkpoint:
         raise click.ClickException(f"{source.name}: not a saved checkpoint: {error}") from error
 
 
-def _verify(database: Database, saved: Checkpoint | None) -> VerificationReport:
+def _verify(database: Database, saved: Checkpoint | None, jobs: int) -> VerificationReport:
     keys = hub_public_keys(database)
     total = AuditRepository(database).count()
     # On stderr, so stdout keeps only the report; click draws no bar when it is no terminal.
     bar: ProgressBar[int] = click.progressbar(length=total, label="verifying", file=sys.stderr)
     with bar:
         if saved is None:
-            return verify_log(database, keys, progress=bar.update)
-        return verify_saved_checkpoint(database, keys, saved, progress=bar.update)
+            return verify_log(database, keys, progress=bar.update, workers=jobs)
+        return verify_saved_checkpoint(database, keys, saved, progress=bar.update, workers=jobs)
 
 
 def _print_report(report: VerificationReport) -> None:

@@ -1,4 +1,5 @@
-"""The audit log's integrity tables: the Merkle leaves, record-id index and checkpoints.
+"""The audit log's integrity tables: the Merkle leaves, record-id index and checkpoints,
+and the time blocks that map a time window to a seq range.
 
 Kept apart from `models.py` (one concept per module); `models.py` imports this module so
 that `Base.metadata` always holds these tables for Alembic and the drift test. The
@@ -39,6 +40,27 @@ class AuditRecordIdModel(Base):
 
     record_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=False)
+
+
+# Entries per time block: block b holds seq b * N + 1 .. (b + 1) * N. Migration 0009 fills
+# the blocks of the entries stored before it with this same N.
+AUDIT_TIME_BLOCK_ENTRIES = 1000
+
+
+class AuditTimeBlockModel(Base):
+    """The earliest and latest `at` among the entries of one block of consecutive seqs,
+    kept by `AuditRepository` in the transaction of every append.
+
+    A time window then maps to the seq range of the blocks it overlaps by reading one row
+    per thousand entries, and a page of the window is a short walk of the primary key in
+    that range, wherever the window lies in the log. `at` follows `seq` only roughly (hub
+    clocks differ): a block's span covers each of its entries, so the range is exact."""
+
+    __tablename__ = "audit_time_blocks"
+
+    block: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    earliest_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    latest_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditCheckpointModel(Base):

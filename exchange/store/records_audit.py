@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from exchange.store.records import AuditEntryDraft, AuditEntryRow, AuditFilters
+from exchange.store.records import AuditDecision, AuditEntryDraft, AuditFilters
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,29 @@ class SequencedEntry:
     leaf_hash: bytes
 
 
-@dataclass(frozen=True)
-class StoredLeaf:
-    """An entry read back with the leaf hash the writer stored for it (None when the entry
-    has no leaf row: it was not written by the audit writer)."""
+class StoredLeaf(NamedTuple):
+    """An entry read back for verification, with the leaf hash the writer stored for it
+    (None when the entry has no leaf row: it was not written by the audit writer).
 
-    entry: AuditEntryRow
+    The fields of `AuditEntryRow` in a plain tuple: verification reads every entry of the
+    log, and a tuple costs a fraction of a frozen dataclass to build."""
+
+    seq: int
+    at: datetime
+    actor: str
+    actor_role: str | None
+    key_id: str | None
+    action: str
+    resource: str | None
+    subject: str | None
+    decision: AuditDecision
+    reason: str | None
+    status: int | None
+    request_id: str | None
+    request_digest: str | None
+    record_ids: tuple[str, ...]
+    purpose: str | None
+    grant_id: str | None
     leaf_hash: bytes | None
 
 

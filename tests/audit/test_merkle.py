@@ -171,6 +171,24 @@ def test_restored_tree_continues_exactly_like_the_original(size, more):
     assert restored.root() == reference_mth(hashes)
 
 
+@given(runs=st.lists(st.integers(min_value=0, max_value=40), max_size=8))
+def test_extending_by_runs_builds_the_tree_of_one_append_per_leaf(runs):
+    hashes = leaf_hashes(sum(runs))
+    extended, appended = CompactMerkleTree(), CompactMerkleTree()
+    for run in runs:
+        start = extended.size
+        extended.extend(hashes[start : start + run])
+        for hash_ in hashes[start : start + run]:
+            appended.append(hash_)
+        assert extended.subtree_roots == appended.subtree_roots
+        assert extended.root() == reference_mth(hashes[: start + run])
+
+
+def test_extend_refuses_a_value_that_is_not_a_hash():
+    with pytest.raises(ValueError, match="32 bytes"):
+        CompactMerkleTree().extend([leaf_hash(b"fine"), b"short"])
+
+
 def test_restore_refuses_a_right_edge_that_does_not_fit_the_size():
     with pytest.raises(ValueError, match="perfect subtree roots"):
         CompactMerkleTree.restore(3, [leaf_hash(b"only one")])

@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from exchange.audit.checkpoints import Checkpoint, sign_checkpoint
+from exchange.audit.checkpoints import Checkpoint, hub_public_keys, sign_checkpoint
 from exchange.audit.leaf import entry_leaf_hash
+from exchange.audit.verify import verify_log
 from exchange.cli import main
 from exchange.store.repositories import AuditRepository, CheckpointRepository
 from tests.audit.support import T0, hub_signer_in
@@ -111,6 +112,20 @@ def test_two_swapped_rows_are_located(written, database_url):
     assert "first bad seq: 2" in result.output
 
 
+def test_an_entry_edited_beyond_canonical_json_is_located(written, database_url):
+    # A lone surrogate has no UTF-8 form, so no writer could have hashed this entry.
+    tamper(
+        written.database,
+        "UPDATE audit_entries SET record_ids = :ids WHERE seq = 5",
+        ids='["\\ud800"]',
+    )
+
+    result = verify(database_url)
+
+    assert result.exit_code == 1
+    assert "altered-entry: seq 5" in result.output
+
+
 def test_an_edit_that_also_rewrites_the_leaf_is_caught_by_the_signed_root(written, database_url):
     tamper(written.database, "UPDATE audit_entries SET decision = 'allow' WHERE seq = 3")
     forged = entry_leaf_hash(stored_entry(written.database, 3))
@@ -171,3 +186,35 @@ def test_a_saved_checkpoint_signed_by_an_unknown_key_is_refused(log, db, databas
 
 def _served(row):
     return Checkpoint(row.tree_size, row.root_hash, row.at, row.key_id, row.signature).to_json()
+
+
+@pytest.mark.parametrize(
+    ("tampering", "first_bad_seq"),
+    [
+        ((), None),
+        (("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 11",), 11),
+        (("DELETE FROM audit_entries WHERE seq = 14",), 14),
+        (
+            (
+                f"INSERT INTO audit_entries (seq, {COLUMNS}) SELECT 21, {COLUMNS} "
+                "FROM audit_entries WHERE seq = 2",
+            ),
+            21,
+        ),
+    ],
+)
+def test_worker_processes_find_what_one_process_finds(log, tampering, first_bad_seq):
+    log.every_entries = 3
+    log.write(20)
+    tamper(log.database, *tampering)
+    keys = hub_public_keys(log.database)
+
+    alone = verify_log(log.database, keys, batch_size=2, workers=1)
+    shared = verify_log(log.database, keys, batch_size=2, workers=2)
+
+    assert shared.findings == alone.findings
+    assert shared.first_bad_seq == first_bad_seq
+    assert shared.checkpoints == alone.checkpoints == 7
+    if first_bad_seq is None:
+        assert shared == alone
+        assert shared.entries == 20

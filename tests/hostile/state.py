@@ -4,6 +4,7 @@ ones a refused request is allowed to add (its audit entry and the nonce it burnt
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import MetaData, select
@@ -15,10 +16,18 @@ from exchange.records.view_builder import VIEW_GROUP
 # A refusal is recorded (audit tables, the audit topic and its writer's offsets) and its
 # signature's nonce is remembered so that it cannot be replayed: nothing else may move.
 ALLOWED_TO_CHANGE = frozenset(
-    {"audit_entries", "audit_leaves", "audit_record_ids", "audit_checkpoints", "used_nonces"}
+    {
+        "audit_entries",
+        "audit_leaves",
+        "audit_record_ids",
+        "audit_checkpoints",
+        "audit_time_blocks",
+        "used_nonces",
+    }
 )
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
+VIEW_DEADLINE_S = 30.0
 
 
 def snapshot(hub: Hub) -> Snapshot:
@@ -64,3 +73,12 @@ def committed_by_view(hub: Hub) -> int:
             (VIEW_GROUP,),
         ).fetchone()
     return int(total)
+
+
+def wait_for_view(hub: Hub, count: int) -> None:
+    """Let the view builder read and commit the `count` records published so far, so that
+    it moves no more while a snapshot is compared (it runs on its own thread)."""
+    deadline = time.monotonic() + VIEW_DEADLINE_S
+    while committed_by_view(hub) < count:
+        assert time.monotonic() < deadline, "the latest-record view did not catch up"
+        time.sleep(0.05)

@@ -5,7 +5,6 @@ revoked key and an expired grant), built once per module because refusals change
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from exchange.deployment import initialise
 from exchange.hub import Hub, open_hub
 from exchange.identity.keys import load_private_key
 from exchange.store.models_grants import GrantModel
-from tests.hostile.state import committed_by_view
+from tests.hostile.state import wait_for_view
 from tests.support.province import LICENCE_SUBJECT, licence, register_licence_subject
 from tests.support.signed_client import (
     SignedClient,
@@ -30,7 +29,6 @@ from tests.support.signed_client import (
 
 # Small, so that the over-the-limit body is cheap to build; every other body stays below it.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
-VIEW_DEADLINE_S = 30.0
 PURPOSE = "checking licences of applicants for tax clearance certificates"
 
 
@@ -81,7 +79,7 @@ def open_world(tmp: Path, database_url: str = "") -> World:
         ),
         201,
     )
-    _wait_for_view(hub, len(published["records"]))
+    wait_for_view(hub, len(published["records"]))
     grant_id = _approved_grant(tax, market)
     expired_grant_id = _approved_grant(civil, market)
     subscription_id = _subscribe(tax, grant_id)
@@ -112,14 +110,6 @@ def _expect(response, status: int) -> dict:
     assert response.status_code == status, response.get_json()
     body: dict = response.get_json()
     return body
-
-
-def _wait_for_view(hub: Hub, count: int) -> None:
-    """Let the view builder read and commit what was published, so that it moves no more."""
-    deadline = time.monotonic() + VIEW_DEADLINE_S
-    while committed_by_view(hub) < count:
-        assert time.monotonic() < deadline, "the latest-record view did not catch up"
-        time.sleep(0.05)
 
 
 def _revoked_key_of(admin: SignedClient, department: str) -> SignedClient:

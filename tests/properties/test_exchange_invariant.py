@@ -20,7 +20,7 @@ from exchange.deployment import initialise
 from exchange.hub import open_hub
 from exchange.identity.keys import load_private_key
 from exchange.store.repositories import AuditRepository
-from tests.hostile.state import snapshot
+from tests.hostile.state import snapshot, wait_for_view
 from tests.support.province import LICENCE_SUBJECT, licence, register_licence_subject
 from tests.support.signed_client import SignedClient, onboard_department
 
@@ -67,7 +67,10 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.next_number += count
         if not valid:
             payloads[-1] = payloads[-1] | {"status": "not-a-status"}
-        before = snapshot(self.hub) if not valid else None
+        before = None
+        if not valid:
+            wait_for_view(self.hub, len(self.published))
+            before = snapshot(self.hub)
         response = self.market.post(PUBLISH, json={"records": [{"payload": p} for p in payloads]})
         if valid:
             assert response.status_code == 201, response.get_json()

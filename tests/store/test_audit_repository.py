@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from exchange.store.repositories import AuditEntryDraft, AuditFilters, AuditRepository
+from exchange.store.repositories import audit as audit_repository
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -108,6 +109,64 @@ def test_pages_follow_the_seq_cursor_without_gaps_or_repeats(audit):
         cursor = page[-1].seq
 
     assert pages == [[7, 5], [3, 1]]
+
+
+# Hub clocks differ: `at` follows `seq` only roughly. Minutes of seq 1..10:
+OUT_OF_ORDER_MINUTES = [0, 5, 1, 6, 2, 9, 3, 4, 8, 7]
+
+
+@pytest.fixture(params=[1000, 3, 1], ids=lambda n: f"blocks-of-{n}")
+def audit_in_time_blocks(request, audit, monkeypatch):
+    """The repository with time blocks of the given size: small ones put the windows
+    below across several blocks, whose spans overlap because times are out of order."""
+    monkeypatch.setattr(audit_repository, "AUDIT_TIME_BLOCK_ENTRIES", request.param)
+    for minute in OUT_OF_ORDER_MINUTES:
+        audit.append(draft(minute, actor="health" if minute % 2 else "tax"))
+    return audit
+
+
+def seqs_in(since: int | None, until: int | None) -> list[int]:
+    """The seqs whose minute is in the window, newest first."""
+    return [
+        seq
+        for seq, minute in reversed(list(enumerate(OUT_OF_ORDER_MINUTES, start=1)))
+        if (since is None or minute >= since) and (until is None or minute < until)
+    ]
+
+
+def window(since: int | None, until: int | None, **fields) -> AuditFilters:
+    return AuditFilters(
+        since=None if since is None else T0 + timedelta(minutes=since),
+        until=None if until is None else T0 + timedelta(minutes=until),
+        **fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until"), [(2, 7), (0, 1), (9, 10), (5, None), (None, 3), (4, 5), (0, 10)]
+)
+def test_a_time_window_pages_newest_first_even_when_times_are_out_of_seq_order(
+    audit_in_time_blocks, since, until
+):
+    pages, cursor = [], None
+    while page := audit_in_time_blocks.query(window(since, until), before_seq=cursor, limit=2):
+        pages.append([entry.seq for entry in page])
+        cursor = page[-1].seq
+
+    assert [seq for page in pages for seq in page] == seqs_in(since, until)
+    assert all(len(page) == 2 for page in pages[:-1])
+
+
+def test_a_time_window_combines_with_the_other_filters(audit_in_time_blocks):
+    found = audit_in_time_blocks.query(window(2, 7, actor="tax"))
+
+    assert [entry.seq for entry in found] == [8, 5, 4]
+    assert audit_in_time_blocks.query(window(2, 7), before_seq=2) == []
+
+
+@pytest.mark.parametrize(("since", "until"), [(-5, 0), (10, 20), (3, 3)])
+def test_a_time_window_without_entries_finds_nothing(audit_in_time_blocks, since, until):
+    assert audit_in_time_blocks.query(window(since, until)) == []
 
 
 def test_scan_reads_the_log_in_order_from_a_position(audit):

@@ -3,9 +3,11 @@ databases."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from exchange.store.database import create_engine_for
 from exchange.store.migrate import (
@@ -15,7 +17,8 @@ from exchange.store.migrate import (
     head_revision,
     upgrade,
 )
-from exchange.store.models import Base
+from exchange.store.models import AuditEntryModel, Base
+from exchange.store.models_audit import AUDIT_TIME_BLOCK_ENTRIES, AuditTimeBlockModel
 
 STORE_TABLES = {
     "departments",
@@ -73,3 +76,38 @@ def test_migrations_ship_inside_the_package_without_an_alembic_ini():
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
     assert not (MIGRATIONS_DIR / "alembic.ini").exists()
+
+
+def test_the_time_blocks_of_entries_stored_before_them_are_computed(empty_database_url):
+    upgrade(empty_database_url, "0008")
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    # 2,500 entries (blocks 0, 1 and a partial 2), times a little out of seq order.
+    times = [start + timedelta(seconds=seq + (seq % 7) * 3) for seq in range(1, 2501)]
+    engine = create_engine_for(empty_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(AuditEntryModel),
+                [
+                    {"seq": seq, "at": at, "actor": "tax", "action": "GET /", "decision": "allow"}
+                    for seq, at in enumerate(times, start=1)
+                ],
+            )
+        upgrade(empty_database_url)
+        with engine.connect() as connection:
+            blocks = connection.execute(
+                select(
+                    AuditTimeBlockModel.block,
+                    AuditTimeBlockModel.earliest_at,
+                    AuditTimeBlockModel.latest_at,
+                ).order_by(AuditTimeBlockModel.block)
+            ).all()
+    finally:
+        engine.dispose()
+
+    size = AUDIT_TIME_BLOCK_ENTRIES
+    expected = [
+        (block, min(times[first : first + size]), max(times[first : first + size]))
+        for block, first in enumerate(range(0, len(times), size))
+    ]
+    assert [tuple(row) for row in blocks] == expected

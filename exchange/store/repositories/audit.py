@@ -5,20 +5,35 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Generator, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict
 from exchange.store.database import Database
 from exchange.store.models import AuditEntryModel
-from exchange.store.models_audit import AuditLeafModel, AuditRecordIdModel
+from exchange.store.models_audit import (
+    AUDIT_TIME_BLOCK_ENTRIES,
+    AuditLeafModel,
+    AuditRecordIdModel,
+    AuditTimeBlockModel,
+)
 from exchange.store.models_registry import SubjectModel
 from exchange.store.records import AuditEntryDraft, AuditEntryRow, AuditFilters
 from exchange.store.records_audit import AuditSearch, SequencedEntry, StoredLeaf
 
+_ENTRIES = AuditEntryModel.__table__
+_LEAVES = AuditLeafModel.__table__
+# `StoredLeaf`'s fields, in order: the entry's columns, then the stored leaf hash.
+_STORED_LEAF_COLUMNS = [_ENTRIES.c[name] for name in StoredLeaf._fields[:-1]] + [
+    _LEAVES.c.leaf_hash
+]
+EMPTY_RECORD_IDS = "[]"
 CLIPPED_MARK = "…"
 NUL_MARK = "\ufffd"
 _RECORD_ID_LENGTH = 255
@@ -52,6 +67,7 @@ class AuditRepository:
             record_ids = _record_id_rows(int(seq), entry)
             if record_ids:
                 session.execute(insert(AuditRecordIdModel), record_ids)
+            _widen_time_blocks(session, [(int(seq), entry.at)])
         return int(seq)
 
     def append_sequenced(self, entries: Sequence[SequencedEntry]) -> None:
@@ -75,6 +91,7 @@ class AuditRepository:
                 )
                 if record_ids:
                     session.execute(insert(AuditRecordIdModel), record_ids)
+                _widen_time_blocks(session, [(item.seq, item.entry.at) for item in entries])
         except IntegrityError as error:
             raise SequenceConflict(
                 f"audit entries {entries[0].seq}..{entries[-1].seq} collide with stored ones"
@@ -126,20 +143,35 @@ class AuditRepository:
             raise ValueError(f"the log has {len(hashes)} leaves, fewer than {tree_size}")
         return hashes
 
-    def scan_with_leaves(self, after_seq: int = 0, limit: int = 1000) -> list[StoredLeaf]:
-        """Entries with `seq > after_seq` in log order, each with its stored leaf hash."""
+    def stream_with_leaves(
+        self, after_seq: int = 0, last_seq: int | None = None, batch_size: int = 10_000
+    ) -> Generator[list[StoredLeaf], None, None]:
+        """Entries with `after_seq < seq <= last_seq` (no upper bound when None) in log
+        order, each with its stored leaf hash, in lists of `batch_size`.
+
+        One query in one read transaction (a server-side cursor on PostgreSQL), selecting
+        plain columns: the range is read once, never whole in memory, and no ORM object is
+        built. Close the iterator (or exhaust it) to end the transaction.
+        """
         query = (
-            select(AuditEntryModel, AuditLeafModel.leaf_hash)
-            .outerjoin(AuditLeafModel, AuditLeafModel.seq == AuditEntryModel.seq)
-            .where(AuditEntryModel.seq > after_seq)
-            .order_by(AuditEntryModel.seq)
-            .limit(limit)
+            select(*_STORED_LEAF_COLUMNS)
+            .select_from(_ENTRIES.outerjoin(_LEAVES, _LEAVES.c.seq == _ENTRIES.c.seq))
+            .where(_ENTRIES.c.seq > after_seq)
+            .order_by(_ENTRIES.c.seq)
         )
+        if last_seq is not None:
+            query = query.where(_ENTRIES.c.seq <= last_seq)
         with self._db.session() as session:
-            return [
-                StoredLeaf(_entry(row), None if leaf is None else bytes(leaf))
-                for row, leaf in session.execute(query)
-            ]
+            result = session.connection().execute(
+                query, execution_options={"yield_per": batch_size}
+            )
+            for rows in result.partitions():
+                yield [_stored_leaf(row) for row in rows]
+
+    def last_seq(self) -> int:
+        """The highest `seq` of any entry (0 for an empty log)."""
+        with self._db.session() as session:
+            return int(session.scalar(select(func.max(AuditEntryModel.seq))) or 0)
 
     def entries_naming(self, record_ids: Collection[str]) -> list[AuditEntryRow]:
         """Every entry whose `record_ids` include one of `record_ids`, oldest first."""
@@ -166,15 +198,24 @@ class AuditRepository:
         """Entries matching `filters`, newest first, at most `limit`, all older than the
         cursor `before_seq` when given (pass the last `seq` of a page to get the next)."""
         conditions = _conditions(filters)
-        if before_seq is not None:
-            conditions.append(AuditEntryModel.seq < before_seq)
-        query = (
-            select(AuditEntryModel)
-            .where(*conditions)
-            .order_by(AuditEntryModel.seq.desc())
-            .limit(limit)
-        )
         with self._db.session() as session:
+            if filters.since is not None or filters.until is not None:
+                window = _seq_range_of_time_window(session, filters.since, filters.until)
+                if window is None:
+                    return []
+                lowest, highest = window
+                if before_seq is not None:
+                    # One upper bound, not two: SQLite would seek by only one of them.
+                    highest = min(highest, before_seq - 1)
+                conditions.append(AuditEntryModel.seq.between(lowest, highest))
+            elif before_seq is not None:
+                conditions.append(AuditEntryModel.seq < before_seq)
+            query = (
+                select(AuditEntryModel)
+                .where(*conditions)
+                .order_by(AuditEntryModel.seq.desc())
+                .limit(limit)
+            )
             return [_entry(row) for row in session.scalars(query)]
 
     def scan(self, after_seq: int = 0, limit: int = 1000) -> list[AuditEntryRow]:
@@ -279,6 +320,65 @@ def _conditions(filters: AuditFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _seq_range_of_time_window(
+    session: Session, since: datetime | None, until: datetime | None
+) -> tuple[int, int] | None:
+    """The seq range of the time blocks that overlap `since <= at < until` (either end may
+    be open); None when no block does, so no entry is in the window.
+
+    Every entry of the window lies in the range (a block's span covers each of its
+    entries), so adding it to the page query changes no answer, while the page becomes a
+    walk of the primary key from the range's top: it neither starts at the newest entry
+    of the log nor sorts every entry of the window. One row per thousand entries is read.
+    """
+    blocks = AuditTimeBlockModel
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(blocks.latest_at >= since)
+    if until is not None:
+        conditions.append(blocks.earliest_at < until)
+    query = select(func.min(blocks.block), func.max(blocks.block)).where(*conditions)
+    first, last = session.execute(query).one()
+    if first is None:
+        return None
+    return int(first) * AUDIT_TIME_BLOCK_ENTRIES + 1, (int(last) + 1) * AUDIT_TIME_BLOCK_ENTRIES
+
+
+def _widen_time_blocks(session: Session, seqs_and_times: Iterable[tuple[int, datetime]]) -> None:
+    """Widen the time span of the blocks of these new entries to cover their `at`, in the
+    caller's transaction (an insert, or an update that only ever widens: concurrent
+    appends to one block commute)."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for seq, at in seqs_and_times:
+        block = (seq - 1) // AUDIT_TIME_BLOCK_ENTRIES
+        earliest, latest = spans.get(block, (at, at))
+        spans[block] = (min(earliest, at), max(latest, at))
+    rows = [
+        {"block": block, "earliest_at": earliest, "latest_at": latest}
+        for block, (earliest, latest) in spans.items()
+    ]
+    blocks = AuditTimeBlockModel
+    if session.get_bind().dialect.name == "postgresql":
+        statement: postgresql.Insert | sqlite.Insert = postgresql.insert(blocks).values(rows)
+    else:
+        statement = sqlite.insert(blocks).values(rows)
+    new = statement.excluded
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[blocks.block],
+            set_={
+                "earliest_at": case(
+                    (new.earliest_at < blocks.earliest_at, new.earliest_at),
+                    else_=blocks.earliest_at,
+                ),
+                "latest_at": case(
+                    (new.latest_at > blocks.latest_at, new.latest_at), else_=blocks.latest_at
+                ),
+            },
+        )
+    )
+
+
 def _search_conditions(search: AuditSearch) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if search.key_id is not None:
@@ -312,7 +412,26 @@ def _entry(row: AuditEntryModel) -> AuditEntryRow:
         status=row.status,
         request_id=row.request_id,
         request_digest=row.request_digest,
-        record_ids=tuple(json.loads(row.record_ids)),
+        record_ids=_record_ids(row.record_ids),
         purpose=row.purpose,
         grant_id=row.grant_id,
     )
+
+
+def _stored_leaf(row: Sequence[Any]) -> StoredLeaf:
+    # Unpacked by position (the columns are `StoredLeaf`'s fields): the cheapest way to
+    # read a row, and verification reads every row of the log.
+    (
+        seq, at, actor, actor_role, key_id, action, resource, subject, decision, reason,
+        status, request_id, request_digest, record_ids, purpose, grant_id, leaf_hash,
+    ) = row  # fmt: skip
+    return StoredLeaf(
+        seq, at, actor, actor_role, key_id, action, resource, subject, decision, reason,
+        status, request_id, request_digest, _record_ids(record_ids), purpose, grant_id,
+        None if leaf_hash is None else bytes(leaf_hash),
+    )  # fmt: skip
+
+
+def _record_ids(stored: str) -> tuple[str, ...]:
+    # Most entries name no record: skip the JSON parser for them.
+    return () if stored == EMPTY_RECORD_IDS else tuple(json.loads(stored))
