@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from bench.province import RECORD_SCHEMA, record_payload
 from bench.stats import per_call_seconds
 from exchange.identity.keys import key_id_of
-from exchange.records.envelope import build_envelope
+from exchange.records.envelope import sign_envelope, timestamp
 from exchange.registry.validation import RecordValidator
 from exchange.signing import HubSigner
 
@@ -64,8 +64,10 @@ def measure_hub_steps(repeat: int) -> dict[str, float]:
 
 
 def _envelope(signer: HubSigner, payload: dict[str, Any]) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return build_envelope(
+    """The envelope the hub builds and signs for `payload` (with its message value, which
+    the hub makes in the same step)."""
+    now = timestamp(datetime.now(UTC))
+    return sign_envelope(
         signer,
         subject="bench-producer.load",
         schema_version=1,
@@ -74,4 +76,4 @@ def _envelope(signer: HubSigner, payload: dict[str, Any]) -> dict[str, Any]:
         payload=payload,
         produced_at=now,
         accepted_at=now,
-    )
+    ).envelope

@@ -3,6 +3,7 @@ checks it and names the principal for the rest of the request."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from exchange.identity.keys import public_key_from_raw_b64
 from exchange.identity.signatures import HttpRequestParts, verify_request
 from exchange.identity.target_uri import wsgi_target_uri
 from exchange.policy.principals import Principal, Role
-from exchange.store.repositories import IdentityRepository, KeyRow, NonceRepository
+from exchange.store.repositories import IdentityRepository, NonceRepository, SigningKey
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -32,22 +33,31 @@ _KEYID = re.compile(r'keyid="([^"]{1,128})"')
 
 
 class StoreKeyResolver:
-    """Resolves key ids against the store on every request, so a revocation made through any
-    hub instance takes effect at once on all of them."""
+    """Resolves key ids against the store on every request (one statement: the key and its
+    operator's role), so a revocation made through any hub instance takes effect at once on
+    all of them."""
 
     def __init__(self, identities: IdentityRepository) -> None:
         self._identities = identities
-        self.resolved: KeyRow | None = None
+        self.resolved: SigningKey | None = None
 
     def resolve(self, key_id: str) -> Ed25519PublicKey:
         """The live public key with this id; unknown and revoked keys are refused."""
-        key = self._identities.find_key(key_id)
-        if key is None:
+        found = self._identities.find_signing_key(key_id)
+        if found is None:
             raise UnknownKey(f"no key with id {key_id!r} is registered")
-        if key.revoked_at is not None:
-            raise RevokedKey(f"key {key_id!r} was revoked at {key.revoked_at.isoformat()}")
-        self.resolved = key
-        return public_key_from_raw_b64(key.public_key)
+        if found.key.revoked_at is not None:
+            revoked_at = found.key.revoked_at.isoformat()
+            raise RevokedKey(f"key {key_id!r} was revoked at {revoked_at}")
+        self.resolved = found
+        return _public_key(found.key.public_key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(raw_b64: str) -> Ed25519PublicKey:
+    # Keyed by the key material itself, so a cached key is always the right one; whether
+    # it is still live is read from the store on every request.
+    return public_key_from_raw_b64(raw_b64)
 
 
 def target_uri(public_url: str) -> str:
@@ -56,39 +66,40 @@ def target_uri(public_url: str) -> str:
     return wsgi_target_uri(request.environ, public_url)
 
 
-def _role_of(key: KeyRow, identities: IdentityRepository) -> Role:
+def _role_of(signing_key: SigningKey) -> Role:
+    key = signing_key.key
     if key.principal_kind == "department":
         return "department"
-    operator = identities.find_operator(key.principal_name)
-    if operator is None or operator.role not in ("admin", "auditor"):
+    if signing_key.operator_role not in ("admin", "auditor"):
         raise UnknownKey(f"key {key.key_id!r} belongs to no known operator")
-    return "admin" if operator.role == "admin" else "auditor"
+    return "admin" if signing_key.operator_role == "admin" else "auditor"
 
 
 def authenticate_current_request() -> Principal:
     """Verify the request's signature and return its principal, or raise a 401 error."""
     hub = current_hub()
-    identities = IdentityRepository(hub.database)
-    resolver = StoreKeyResolver(identities)
+    resolver = StoreKeyResolver(IdentityRepository(hub.database))
     parts = HttpRequestParts(
         method=request.method,
         target_uri=target_uri(hub.settings.public_url),
         headers=dict(request.headers),
         body=request.get_data(cache=True),
     )
-    verified = verify_request(
-        parts,
-        resolver,
-        NonceRepository(hub.database),
-        now=datetime.now(UTC),
-        window_s=hub.settings.signature_window_s,
-    )
-    key = resolver.resolved
-    assert key is not None  # verify_request resolved the key before it could succeed
+    # The key lookup and the nonce claim share one pooled connection (two statements).
+    with hub.database.autocommit():
+        verified = verify_request(
+            parts,
+            resolver,
+            NonceRepository(hub.database),
+            now=datetime.now(UTC),
+            window_s=hub.settings.signature_window_s,
+        )
+    signing_key = resolver.resolved
+    assert signing_key is not None  # verify_request resolved the key before it could succeed
     return Principal(
-        kind="department" if key.principal_kind == "department" else "operator",
-        name=key.principal_name,
-        role=_role_of(key, identities),
+        kind="department" if signing_key.key.principal_kind == "department" else "operator",
+        name=signing_key.key.principal_name,
+        role=_role_of(signing_key),
         key_id=verified.key_id,
     )
 

@@ -27,7 +27,8 @@ class NulCharacter(BadRequest):
 
 def refuse_nul_in_json(text: str) -> None:
     """Refuse a JSON text with a `\\u0000` escape in any string (raw NULs are not JSON)."""
-    if _ESCAPED_NUL.search(text):
+    # The substring test (C speed) clears almost every body before the slower regex runs.
+    if "\\u0000" in text and _ESCAPED_NUL.search(text):
         raise NulCharacter("the JSON body contains a NUL character (\\u0000)")
 
 

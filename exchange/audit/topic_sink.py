@@ -29,13 +29,20 @@ class TopicAuditSink:
         after_produced: AfterProduced | None = None,
         timeout_s: float = 10.0,
         topic: str = AUDIT_TOPIC,
+        *,
+        shared_producer: Callable[[], Producer] | None = None,
     ) -> None:
+        """`shared_producer` gives a producer owned by someone else (the hub's, which also
+        carries its records: one sender, and events share produce requests with records);
+        without it the sink makes and closes its own."""
         self._transport = transport
         self._replication_factor = replication_factor
         self._after_produced = after_produced
         self._timeout_s = timeout_s
         self._topic = topic
         self._lock = threading.Lock()
+        self._shared_producer = shared_producer
+        self._topic_ready = False
         self._producer: Producer | None = None
 
     def append(self, event: AuditEvent) -> None:
@@ -49,16 +56,21 @@ class TopicAuditSink:
             self._after_produced(event_id, acknowledged)
 
     def close(self) -> None:
-        """Wait for messages in flight and release the producer."""
+        """Wait for messages in flight and release the producer (its own, not a shared one)."""
         with self._lock:
             if self._producer is not None:
                 self._producer.close()
                 self._producer = None
 
     def _ready_producer(self) -> Producer:
-        # Created on first use, so opening a hub reaches nothing (see `open_hub`).
+        # The topic and the producer are made on first use, so opening a hub reaches nothing
+        # (see `open_hub`).
         with self._lock:
-            if self._producer is None:
+            if not self._topic_ready:
                 ensure_audit_topic(self._transport, self._replication_factor, self._topic)
+                self._topic_ready = True
+            if self._shared_producer is not None:
+                return self._shared_producer()
+            if self._producer is None:
                 self._producer = self._transport.producer()
             return self._producer

@@ -10,14 +10,15 @@ the base from resolved values is the few lines below.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from http_message_signatures import HTTPMessageSignaturesException, HTTPSignatureComponentResolver
 from http_sf.compat import Item
-from http_sf.innerlist import ser_innerlist
 from http_sf.item import ser_item
+from http_sf.parameters import ser_params
 from http_sf.types import BareItemType, ParamsType
 
 SIGNATURE_PARAMS = '"@signature-params"'
@@ -46,7 +47,25 @@ class Component:
 
     def serialized(self) -> str:
         """The identifier as it appears in the signature base, e.g. `"content-digest";sf`."""
-        return ser_item((self.name, dict(self.parameters)))
+        return _serialized_component(self)
+
+
+# Every request covers the same few components: serialise each once, not once a request.
+_CACHED_COMPONENTS = 256
+_CACHED_PARAMETERS = 1024
+
+
+@functools.lru_cache(maxsize=_CACHED_COMPONENTS)
+def _serialized_component(component: Component) -> str:
+    return ser_item((component.name, dict(component.parameters)))
+
+
+# Likewise a client's `keyid`, `alg` and `tag` (and, for a second, `created`); only the
+# nonce is new each time. The type is in the key: `True == 1`, but `;x` is not `;x=1`.
+@functools.lru_cache(maxsize=_CACHED_PARAMETERS)
+def _serialized_parameter(name: str, kind: str, value: BareItemType) -> str:
+    parameter: ParamsType = {name: value}
+    return ser_params(parameter)
 
 
 @dataclass(frozen=True)
@@ -57,10 +76,14 @@ class SignatureInput:
     parameters: Mapping[str, BareItemType]
 
     def serialized(self) -> str:
-        """The inner list as it appears in `Signature-Input` and as `@signature-params`."""
-        items = [(component.name, dict(component.parameters)) for component in self.components]
-        params: ParamsType = dict(self.parameters)
-        return ser_innerlist((list(items), params))
+        """The inner list as it appears in `Signature-Input` and as `@signature-params`
+        (RFC 8941 section 4.1.1.1, as `http_sf.ser_innerlist` writes it)."""
+        items = " ".join(component.serialized() for component in self.components)
+        params = "".join(
+            _serialized_parameter(name, type(value).__qualname__, value)
+            for name, value in self.parameters.items()
+        )
+        return f"({items}){params}"
 
 
 class UnresolvableComponentError(Exception):

@@ -13,10 +13,11 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from exchange.signing.canonical import canonical_json, digest_of_json
+from exchange.signing.canonical import DIGEST_PREFIX, canonical_json, sha256_hex
 from exchange.signing.hub_signer import HubSigner
 from exchange.transport import OutgoingMessage
 
@@ -43,6 +44,14 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(frozen=True)
+class SignedEnvelope:
+    """An envelope and the transport message that carries it."""
+
+    envelope: dict[str, Any]
+    message: OutgoingMessage
+
+
 def build_envelope(
     signer: HubSigner,
     *,
@@ -55,6 +64,33 @@ def build_envelope(
     accepted_at: datetime,
 ) -> dict[str, Any]:
     """Wrap one validated payload and sign it as the hub."""
+    return sign_envelope(
+        signer,
+        subject=subject,
+        schema_version=schema_version,
+        producer=producer,
+        key=key,
+        payload=payload,
+        produced_at=timestamp(produced_at),
+        accepted_at=timestamp(accepted_at),
+    ).envelope
+
+
+def sign_envelope(
+    signer: HubSigner,
+    *,
+    subject: str,
+    schema_version: int,
+    producer: str,
+    key: str,
+    payload: Any,
+    produced_at: str,
+    accepted_at: str,
+) -> SignedEnvelope:
+    """`build_envelope` for the publish path: the times come formatted (`timestamp`, once
+    per batch), and the message is made too. The payload is serialised once (RFC 8785):
+    those bytes give its digest, the signed form and the message value."""
+    payload_bytes = canonical_json(payload)
     envelope = {
         "record_id": uuid7(),
         "subject": subject,
@@ -62,18 +98,23 @@ def build_envelope(
         "producer": producer,
         "key": key,
         "payload": payload,
-        "produced_at": timestamp(produced_at),
-        "payload_digest": digest_of_json(payload),
-        "hub": {"accepted_at": timestamp(accepted_at)},
+        "produced_at": produced_at,
+        "payload_digest": DIGEST_PREFIX + sha256_hex(payload_bytes),
+        "hub": {"accepted_at": accepted_at},
     }
-    return signer.sign_document(envelope)
+    signed = signer.sign_document_canonical(envelope, {"payload": payload_bytes})
+    return SignedEnvelope(signed.document, _message(signed.document, signed.canonical))
 
 
 def to_message(envelope: Mapping[str, Any]) -> OutgoingMessage:
     """The transport message of an envelope: keyed by the record key, so one entity's records
     stay in one partition and in order."""
+    return _message(envelope, canonical_json(envelope))
+
+
+def _message(envelope: Mapping[str, Any], value: bytes) -> OutgoingMessage:
     return OutgoingMessage(
-        value=canonical_json(envelope),
+        value=value,
         key=str(envelope["key"]).encode("utf-8"),
         headers=(
             ("record_id", str(envelope["record_id"]).encode()),

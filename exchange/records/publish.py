@@ -13,8 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from exchange.errors import Forbidden, ValidationFailed
-from exchange.records.envelope import build_envelope, to_message, topic_for
+from exchange.errors import ExchangeError, Forbidden, ValidationFailed
+from exchange.records.envelope import (
+    SignedEnvelope,
+    sign_envelope,
+    timestamp,
+    to_message,
+    topic_for,
+)
 from exchange.records.idempotency import Intent
 from exchange.registry.validation import ValidationIssue
 from exchange.signing.hub_signer import HubSigner
@@ -29,19 +35,31 @@ class PayloadValidator(Protocol):
     def errors_for(self, payload: Any) -> list[ValidationIssue]: ...
 
 
+@dataclass(frozen=True)
+class PublishingTerms:
+    """What one publish needs from the registry, read together: the subject's owner and key
+    field, and the schema version to validate against, or why that version may not be used
+    (kept, not raised, so that the caller refuses a non-owner first)."""
+
+    owner: str
+    key_field: str | None
+    version: int | None
+    version_refused: ExchangeError | None = None
+
+    def publishable_version(self) -> int:
+        """The version to validate against; raises the refusal when there is none."""
+        if self.version_refused is not None:
+            raise self.version_refused
+        assert self.version is not None  # a version is only missing with a refusal
+        return self.version
+
+
 class PublishingCatalogue(Protocol):
     """What publishing needs from the registry."""
 
-    def owner_of(self, subject: str) -> str:
-        """The owning department; raises NotFound for an unknown subject."""
-        ...
-
-    def key_field_of(self, subject: str) -> str | None:
-        """The payload property that holds the record key, if the subject names one."""
-        ...
-
-    def publishable_version(self, subject: str, version: int | None) -> int:
-        """The version to validate against (None: latest active); refuses deprecated ones."""
+    def terms_for(self, subject: str, version: int | None) -> PublishingTerms:
+        """The terms of publishing to `subject` with `version` (None: the latest active),
+        read afresh; raises NotFound for an unknown subject."""
         ...
 
     def validator_for(self, subject: str, version: int) -> PayloadValidator:
@@ -103,24 +121,26 @@ class Publisher:
         schema version used and where each record landed, in the batch's order. With an
         `intent`, the envelopes are recorded before producing, or repeated from the first
         attempt."""
-        if self._catalogue.owner_of(subject) != department:
+        terms = self._catalogue.terms_for(subject, schema_version)
+        if terms.owner != department:
             raise NotSubjectOwner(f"{department!r} does not own {subject!r}")
-        version = self._catalogue.publishable_version(subject, schema_version)
-        keys = self._validate(subject, version, records)
+        version = terms.publishable_version()
+        keys = self._validate(subject, version, terms.key_field, records)
         envelopes: list[dict[str, Any]]
         if intent is not None and intent.previous is not None:
             # A retry of an attempt that may have produced: repeat it exactly (same record
             # ids), so consumers deduplicate anything the first attempt did write.
             envelopes = list(intent.previous)
+            messages = [to_message(envelope) for envelope in envelopes]
         else:
-            envelopes = self._envelopes(
+            signed = self._envelopes(
                 department, subject, version, keys=keys, records=records, produced_at=produced_at
             )
+            envelopes = [one.envelope for one in signed]
+            messages = [one.message for one in signed]
             if intent is not None:
                 intent.record(envelopes)
-        acknowledged = self._producer.produce(
-            topic_for(subject), [to_message(envelope) for envelope in envelopes]
-        )
+        acknowledged = self._producer.produce(topic_for(subject), messages)
         return version, [
             PublishedRecord(envelope["record_id"], envelope["key"], ack.partition, ack.offset)
             for envelope, ack in zip(envelopes, acknowledged, strict=True)
@@ -135,27 +155,32 @@ class Publisher:
         keys: list[str],
         records: Sequence[RecordToPublish],
         produced_at: datetime | None,
-    ) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
+    ) -> list[SignedEnvelope]:
+        # One batch, one moment: the times are formatted once, not once per record.
+        accepted_at = timestamp(datetime.now(UTC))
+        produced = accepted_at if produced_at is None else timestamp(produced_at)
         return [
-            build_envelope(
+            sign_envelope(
                 self._signer,
                 subject=subject,
                 schema_version=version,
                 producer=department,
                 key=key,
                 payload=record.payload,
-                produced_at=produced_at or now,
-                accepted_at=now,
+                produced_at=produced,
+                accepted_at=accepted_at,
             )
             for key, record in zip(keys, records, strict=True)
         ]
 
     def _validate(
-        self, subject: str, version: int, records: Sequence[RecordToPublish]
+        self,
+        subject: str,
+        version: int,
+        key_field: str | None,
+        records: Sequence[RecordToPublish],
     ) -> list[str]:
         validator = self._catalogue.validator_for(subject, version)
-        key_field = self._catalogue.key_field_of(subject)
         keys: list[str] = []
         failures: list[dict[str, Any]] = []
         for index, record in enumerate(records):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exchange.hub import Hub
-from exchange.records.publish import PayloadValidator
+from exchange.records.publish import PayloadValidator, PublishingTerms
 from exchange.registry.catalogue import Catalogue, catalogue_for
 
 
@@ -13,17 +13,16 @@ class RegistryPublishingCatalogue:
     def __init__(self, hub: Hub) -> None:
         self._catalogue: Catalogue = catalogue_for(hub)
 
-    def owner_of(self, subject: str) -> str:
-        """The owning department; raises `UnknownSubject` (404)."""
-        return self._catalogue.subject(subject).owner
-
-    def key_field_of(self, subject: str) -> str | None:
-        """The payload property holding the record key."""
-        return self._catalogue.subject(subject).key_field or None
-
-    def publishable_version(self, subject: str, version: int | None) -> int:
-        """The version to validate against; refuses deprecated and unknown versions."""
-        return self._catalogue.ensure_publishable(subject, version).version
+    def terms_for(self, subject: str, version: int | None) -> PublishingTerms:
+        """Owner, key field and publishable version from one store read (never cached, so
+        a deprecation counts at once on every hub); raises `UnknownSubject` (404)."""
+        target = self._catalogue.publish_target(subject, version)
+        return PublishingTerms(
+            owner=target.owner,
+            key_field=target.key_field or None,
+            version=target.version,
+            version_refused=target.refusal,
+        )
 
     def validator_for(self, subject: str, version: int) -> PayloadValidator:
         """The cached compiled validator of that version."""

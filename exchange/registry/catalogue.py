@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from exchange.errors import Conflict, NotFound
+from exchange.errors import Conflict, ExchangeError, NotFound
 from exchange.policy.principals import Principal, require_role
 from exchange.records.envelope import topic_for
 from exchange.registry.catalogue_errors import (
@@ -84,6 +84,17 @@ class Registered:
     subject: SubjectRow
     version: SchemaVersionRow
     created: bool
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    """A subject as one publish needs it, read in one statement: its owner and key field,
+    and the version records are validated against, or why that version may not be used."""
+
+    owner: str
+    key_field: str
+    version: int | None
+    refusal: ExchangeError | None
 
 
 @dataclass(frozen=True)
@@ -237,16 +248,36 @@ class Catalogue:
 
         Raises `UnknownSubject`, `UnknownSchemaVersion`, or `SchemaVersionDeprecated`.
         """
-        found = self.version(subject, version)
-        if not found.is_active:
-            assert found.deprecated_at is not None
-            raise SchemaVersionDeprecated(
+        target = self.publish_target(subject, version)
+        if target.refusal is not None:
+            raise target.refusal
+        assert target.version is not None  # no refusal means a version was found
+        return self.version(subject, target.version)
+
+    def publish_target(self, subject: str, version: int | None) -> PublishTarget:
+        """`subject`'s owner and key field with the version a publish may use (None: the
+        latest active), or the refusal `ensure_publishable` would raise, from one statement.
+
+        Raises `UnknownSubject`; the version's refusal is left to the caller, who checks the
+        owner first.
+        """
+        found = self._subjects.find_for_publishing(subject, version)
+        if found is None:
+            raise UnknownSubject(f"no subject {subject!r}", subject=subject)
+        refusal: ExchangeError | None = None
+        if found.version is None:
+            wanted = "an active version" if version is None else f"version {version}"
+            refusal = UnknownSchemaVersion(
+                f"subject {subject!r} has no {wanted}", subject=subject, version=version
+            )
+        elif found.deprecated_at is not None:
+            refusal = SchemaVersionDeprecated(
                 f"version {found.version} of {subject!r} was deprecated at "
                 f"{found.deprecated_at.isoformat()}; publish with an active version",
                 subject=subject,
                 version=found.version,
             )
-        return found
+        return PublishTarget(found.owner, found.key_field, found.version, refusal)
 
     def validator_for(self, subject: str, version: int) -> RecordValidator:
         """The compiled validator of version `version` of `subject`, cached."""

@@ -10,7 +10,10 @@ any party can re-serialise the document without breaking the signature.
 from __future__ import annotations
 
 import copy
+import functools
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -35,6 +38,15 @@ class SignatureMismatch(ExchangeError):
     status = 422
     type_slug = "signature-mismatch"
     title = "Hub signature does not verify"
+
+
+@dataclass(frozen=True)
+class SignedDocument:
+    """A document signed by the hub, with the RFC 8785 bytes of the whole signed document
+    (signature included): what goes on the wire, so nobody serialises it again."""
+
+    document: dict[str, Any]
+    canonical: bytes
 
 
 class HubSigner:
@@ -62,9 +74,70 @@ class HubSigner:
         signed[HUB_MEMBER][SIGNATURE_MEMBER] = self.sign_bytes(canonical_json(signed))
         return signed
 
+    def sign_document_canonical(
+        self, doc: Mapping[str, Any], canonical_members: Mapping[str, bytes] | None = None
+    ) -> SignedDocument:
+        """Sign `doc` as `sign_document` does, and also return the signed document's RFC 8785
+        bytes. `canonical_members` gives the canonical bytes of top-level members the caller
+        has already serialised (a record's payload, for its digest), so that no member is
+        serialised twice. Nested values are shared with `doc`, not copied.
+        """
+        signed = _without_signature(dict(doc))
+        hub = signed[HUB_MEMBER]
+        hub[KEY_ID_MEMBER] = self.key_id
+        members = dict(canonical_members or {})
+        # The rest of the document is serialised once; `hub` is filled in twice (without,
+        # then with its signature) and the given members once each.
+        template = _CanonicalTemplate(signed, holes=[*members, HUB_MEMBER])
+        members[HUB_MEMBER] = canonical_json(hub)
+        hub[SIGNATURE_MEMBER] = self.sign_bytes(template.filled(members))
+        members[HUB_MEMBER] = canonical_json(hub)
+        return SignedDocument(signed, template.filled(members))
+
     def sign_bytes(self, data: bytes) -> str:
         """Return the Ed25519 signature of `data` as unpadded base64url."""
         return encode_base64url(self._private_key.sign(data))
+
+
+# What a hole of a `_CanonicalTemplate` holds until it is filled: a NUL (refused in every
+# request body) and a token drawn at start-up, so no document's own content can match it.
+_STAND_IN_PREFIX = "\x00" + secrets.token_hex(16) + ":"
+
+
+@functools.lru_cache(maxsize=64)
+def _marker(name: str) -> bytes:
+    """The canonical bytes of the stand-in of member `name`."""
+    return canonical_json(_STAND_IN_PREFIX + name)
+
+
+class _CanonicalTemplate:
+    """The RFC 8785 form of a document with some top-level members left as holes, to be
+    filled with those members' own canonical bytes.
+
+    JCS places a member by its name alone and writes its value on its own, so a member's
+    bytes can be made apart and put in its place. Each hole holds a stand-in string no
+    document carries (`_STAND_IN_PREFIX`); the holes are found once, in the template, so
+    filled-in bytes are never searched.
+    """
+
+    def __init__(self, doc: Mapping[str, Any], holes: list[str]) -> None:
+        text = canonical_json({**doc, **{name: _STAND_IN_PREFIX + name for name in holes}})
+        markers = {name: _marker(name) for name in holes}
+        self._pieces: list[bytes] = []
+        self._holes: list[str] = []
+        start = 0
+        for at, name in sorted((text.index(marker), name) for name, marker in markers.items()):
+            self._pieces.append(text[start:at])
+            self._holes.append(name)
+            start = at + len(markers[name])
+        self._pieces.append(text[start:])
+
+    def filled(self, members: Mapping[str, bytes]) -> bytes:
+        """The document's canonical bytes with each hole filled by its member's bytes."""
+        parts = [self._pieces[0]]
+        for name, piece in zip(self._holes, self._pieces[1:], strict=True):
+            parts += (members[name], piece)
+        return b"".join(parts)
 
 
 def verify_document(doc: Mapping[str, Any], public_keys: Mapping[str, Ed25519PublicKey]) -> None:

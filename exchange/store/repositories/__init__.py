@@ -20,7 +20,7 @@ from exchange.store.repositories.audit import AuditRepository, SequenceConflict
 from exchange.store.repositories.checkpoints import CheckpointExists, CheckpointRepository
 from exchange.store.repositories.grants import GrantChanged, GrantRepository
 from exchange.store.repositories.hub_keys import HubKeyRepository
-from exchange.store.repositories.identity import IdentityRepository
+from exchange.store.repositories.identity import IdentityRepository, SigningKey
 from exchange.store.repositories.latest_records import LatestRecordRepository
 from exchange.store.repositories.nonces import NonceRepository
 from exchange.store.repositories.subjects import SubjectRepository
@@ -52,6 +52,7 @@ __all__ = [
     "PrincipalKind",
     "SequenceConflict",
     "SequencedEntry",
+    "SigningKey",
     "StoredLeaf",
     "SubjectRepository",
     "SubscriptionRepository",

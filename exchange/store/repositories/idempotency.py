@@ -29,7 +29,8 @@ class IdempotencyRecord:
 
 
 class IdempotencyRepository:
-    """Claim, complete and release idempotency keys of a principal."""
+    """Claim, complete and release idempotency keys of a principal. Every operation is one
+    statement, run on its own (autocommit): no BEGIN/COMMIT round trips."""
 
     def __init__(self, db: Database, clock: Clock = utc_now) -> None:
         self._db = db
@@ -40,8 +41,8 @@ class IdempotencyRepository:
         when another request holds or answered it. A claim left unanswered for longer than
         `STALE_CLAIM` (its hub process died) may be taken over by the same request."""
         try:
-            with self._db.session() as session:
-                session.execute(
+            with self._db.autocommit() as connection:
+                connection.execute(
                     insert(IdempotencyKeyModel).values(
                         principal=principal,
                         key=key,
@@ -57,8 +58,8 @@ class IdempotencyRepository:
 
     def _take_over_stale(self, principal: str, key: str, request_digest: str) -> bool:
         now = self._clock()
-        with self._db.session() as session:
-            result = session.execute(
+        with self._db.autocommit() as connection:
+            result = connection.execute(
                 update(IdempotencyKeyModel)
                 .where(
                     IdempotencyKeyModel.principal == principal,
@@ -73,21 +74,22 @@ class IdempotencyRepository:
 
     def find(self, principal: str, key: str) -> IdempotencyRecord | None:
         """The stored record of a key, if any."""
-        with self._db.session() as session:
-            row = session.scalar(
-                select(IdempotencyKeyModel).where(
-                    IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
-                )
-            )
-            if row is None:
-                return None
-            body = json.loads(row.response_body) if row.response_body is not None else None
-            return IdempotencyRecord(row.request_digest, row.status, body)
+        query = select(
+            IdempotencyKeyModel.request_digest,
+            IdempotencyKeyModel.status,
+            IdempotencyKeyModel.response_body,
+        ).where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
+        with self._db.autocommit() as connection:
+            row = connection.execute(query).one_or_none()
+        if row is None:
+            return None
+        body = json.loads(row.response_body) if row.response_body is not None else None
+        return IdempotencyRecord(row.request_digest, row.status, body)
 
     def complete(self, principal: str, key: str, status: int, response: Any) -> None:
         """Store the answer given to the request that claimed the key."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.autocommit() as connection:
+            connection.execute(
                 update(IdempotencyKeyModel)
                 .where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
                 .values(status=status, response_body=json.dumps(response))
@@ -95,8 +97,8 @@ class IdempotencyRepository:
 
     def intent_of(self, principal: str, key: str) -> Any:
         """The intent a previous attempt recorded under this key, if any."""
-        with self._db.session() as session:
-            text = session.scalar(
+        with self._db.autocommit() as connection:
+            text = connection.scalar(
                 select(IdempotencyKeyModel.intent).where(
                     IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
                 )
@@ -105,8 +107,8 @@ class IdempotencyRepository:
 
     def record_intent(self, principal: str, key: str, intent: Any) -> None:
         """Keep what the claiming attempt is about to do, before it does it."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.autocommit() as connection:
+            connection.execute(
                 update(IdempotencyKeyModel)
                 .where(IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key)
                 .values(intent=json.dumps(intent))
@@ -115,8 +117,8 @@ class IdempotencyRepository:
     def abandon(self, principal: str, key: str) -> None:
         """Give up a claim whose attempt failed after recording its intent: the next
         attempt with the same request takes it over at once and repeats the intent."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.autocommit() as connection:
+            connection.execute(
                 update(IdempotencyKeyModel)
                 .where(
                     IdempotencyKeyModel.principal == principal,
@@ -128,8 +130,8 @@ class IdempotencyRepository:
 
     def release(self, principal: str, key: str) -> None:
         """Forget a claim whose request failed, so that a retry may run."""
-        with self._db.session() as session:
-            session.execute(
+        with self._db.autocommit() as connection:
+            connection.execute(
                 delete(IdempotencyKeyModel).where(
                     IdempotencyKeyModel.principal == principal, IdempotencyKeyModel.key == key
                 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from exchange.errors import Conflict, NotFound
@@ -17,6 +18,37 @@ from exchange.store.records import (
     OperatorRole,
     OperatorRow,
     PrincipalKind,
+)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key as request authentication needs it: the key, and its operator's role when an
+    operator holds it (None for a department's key, or an operator no longer on file)."""
+
+    key: KeyRow
+    operator_role: OperatorRole | None
+
+
+# Built once (a constant statement skips SQL compilation after its first use).
+_SIGNING_KEY_QUERY = (
+    select(
+        PrincipalKeyModel.key_id,
+        PrincipalKeyModel.principal_kind,
+        PrincipalKeyModel.principal_name,
+        PrincipalKeyModel.public_key,
+        PrincipalKeyModel.created_at,
+        PrincipalKeyModel.revoked_at,
+        OperatorModel.role,
+    )
+    .outerjoin(
+        OperatorModel,
+        and_(
+            PrincipalKeyModel.principal_kind == "operator",
+            OperatorModel.name == PrincipalKeyModel.principal_name,
+        ),
+    )
+    .where(PrincipalKeyModel.key_id == bindparam("key_id"))
 )
 
 
@@ -121,6 +153,23 @@ class IdentityRepository:
         with self._db.session() as session:
             row = session.get(PrincipalKeyModel, key_id)
             return None if row is None else _key(row)
+
+    def find_signing_key(self, key_id: str) -> SigningKey | None:
+        """The key with `key_id` (revoked or not) and its operator's role, or None: one
+        statement, read afresh on every call so that a revocation counts at once."""
+        with self._db.autocommit() as connection:
+            row = connection.execute(_SIGNING_KEY_QUERY, {"key_id": key_id}).one_or_none()
+        if row is None:
+            return None
+        key = KeyRow(
+            key_id=row.key_id,
+            principal_kind=row.principal_kind,
+            principal_name=row.principal_name,
+            public_key=row.public_key,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+        return SigningKey(key, row.role)
 
     def list_keys(self, kind: PrincipalKind, name: str) -> list[KeyRow]:
         """Every key of one principal, revoked ones included, oldest first."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from exchange.errors import Conflict, NotFound
 from exchange.store.clock import Clock, utc_now
@@ -21,6 +22,49 @@ from exchange.store.records_registry import (
 )
 
 LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class PublishingRow:
+    """A subject as the publish path reads it: owner, key field, and one of its versions
+    (`version` None when the subject has no such version, or no active one)."""
+
+    owner: str
+    key_field: str
+    version: int | None
+    deprecated_at: datetime | None
+
+
+def _publishing_query(
+    version_wanted: ColumnElement[int],
+) -> Select[str, str, int, datetime | None]:
+    return (
+        select(
+            SubjectModel.owner,
+            SubjectModel.key_field,
+            SchemaVersionModel.version,
+            SchemaVersionModel.deprecated_at,
+        )
+        .select_from(SubjectModel)
+        .outerjoin(
+            SchemaVersionModel,
+            and_(
+                SchemaVersionModel.subject == SubjectModel.name,
+                SchemaVersionModel.version == version_wanted,
+            ),
+        )
+        .where(SubjectModel.name == bindparam("subject"))
+    )
+
+
+_ACTIVE = aliased(SchemaVersionModel)
+# Built once each (constant statements skip SQL compilation after their first use).
+_PUBLISHING_WITH_VERSION = _publishing_query(bindparam("version"))
+_PUBLISHING_WITH_LATEST_ACTIVE = _publishing_query(
+    select(func.max(_ACTIVE.version))
+    .where(_ACTIVE.subject == SubjectModel.name, _ACTIVE.deprecated_at.is_(None))
+    .scalar_subquery()
+)
 
 
 class SubjectRepository:
@@ -155,6 +199,20 @@ class SubjectRepository:
         with self._db.session() as session:
             row = session.scalars(query).first()
             return None if row is None else _version(row)
+
+    def find_for_publishing(self, subject: str, version: int | None) -> PublishingRow | None:
+        """The subject's owner and key field with its version `version` (None: its latest
+        active one) in one statement, read afresh so that a deprecation counts at once; None
+        when there is no such subject."""
+        parameters: dict[str, str | int] = {"subject": subject}
+        query = _PUBLISHING_WITH_LATEST_ACTIVE
+        if version is not None:
+            query, parameters["version"] = _PUBLISHING_WITH_VERSION, version
+        with self._db.autocommit() as connection:
+            row = connection.execute(query, parameters).one_or_none()
+        if row is None:
+            return None
+        return PublishingRow(row.owner, row.key_field, row.version, row.deprecated_at)
 
     def deprecate_version(self, subject: str, version: int, at: datetime) -> SchemaVersionRow:
         """Deprecates a version from `at` on; deprecating it again keeps the first time.
