@@ -45,7 +45,6 @@ class Settings:
     shutdown_timeout_s: float = 10.0
     workers: int = 1
     threads: int = 8
-    redelivery_timeout_s: float = 30.0
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
     # Per signed principal, in `limits` notation ("600/minute"); empty disables limiting.

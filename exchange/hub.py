@@ -13,7 +13,9 @@ from exchange.audit.in_process import InProcessAuditWriter
 from exchange.audit.topic_sink import AfterProduced, TopicAuditSink
 from exchange.audit.writer import AuditWriter, CheckpointPolicy
 from exchange.config import Settings
+from exchange.process_memory import limit_malloc_arenas
 from exchange.records.consumers import SubscriptionConsumers
+from exchange.records.subscriptions import RememberedSubscriptions
 from exchange.records.view_builder import ViewBuilder
 from exchange.signing.hub_signer import HubSigner
 from exchange.store.database import Database
@@ -40,6 +42,9 @@ class Hub:
     _producer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     view_builder: ViewBuilder | None = None
     _consumers: SubscriptionConsumers | None = field(default=None, repr=False)
+    remembered_subscriptions: RememberedSubscriptions = field(
+        default_factory=RememberedSubscriptions, repr=False
+    )
 
     @property
     def producer(self) -> Producer:
@@ -54,9 +59,7 @@ class Hub:
         """The process's pool of subscription consumers (created on first use)."""
         with self._producer_lock:
             if self._consumers is None:
-                self._consumers = SubscriptionConsumers(
-                    self.transport, self.settings.redelivery_timeout_s
-                )
+                self._consumers = SubscriptionConsumers(self.transport)
             return self._consumers
 
     def close_producer(self) -> None:
@@ -91,6 +94,8 @@ def open_hub(settings: Settings) -> Hub:
     transport the audit writer runs here, on a thread; with Kafka it is its own process
     (`exchange audit writer`), one for the whole deployment.
     """
+    # Before the request threads start: they would each take a malloc arena otherwise.
+    limit_malloc_arenas()
     database = Database(settings.effective_database_url)
     transport = open_transport(
         settings.transport,
@@ -106,6 +111,9 @@ def open_hub(settings: Settings) -> Hub:
         transport,
         settings.topic_replication_factor,
         after_produced=None if writer is None else _await_store(writer),
+        # The hub's one producer carries its audit events too (`hub` is bound below, before
+        # any event is produced).
+        shared_producer=lambda: hub.producer,
     )
     signer = load_hub_signer(settings.hub_key_file)
     hub = Hub(settings, database, transport, sink, signer, writer)

@@ -79,6 +79,7 @@ def _receiving() -> Receiving:
         GrantRepository(hub.database),
         hub.subscription_consumers,
         hub.signer,
+        remembered=hub.remembered_subscriptions,
     )
 
 

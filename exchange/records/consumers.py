@@ -1,45 +1,45 @@
-"""The hub process's pool of subscription consumers: one transport consumer per subscription,
-in consumer group `exchange.subscription.<id>`, on the subject's topic.
+"""The hub process's pool of subscription readers: one transport `GroupReader` per
+subscription, reading every partition of the subject's topic for the subscription's group
+`exchange.subscription.<id>` (no group membership: see docs/adr/0007-subscription-readers.md).
 
-A pull polls the subscription's consumer and returns the records with a cursor (the next
+A pull polls the subscription's reader and returns the records with a cursor (the next
 offset, per partition, after everything delivered so far). Acknowledging a cursor commits
-exactly its offsets for the group. Nothing is committed otherwise, so:
+exactly its offsets for the group. Nothing is committed otherwise, and **every pull begins
+at the first unacknowledged record**: where this process delivered records that are not
+acknowledged, the pull seeks back to the first of them before polling. So:
 
-- after a restart (a new consumer reading from the committed offsets), every record not
-  acknowledged is delivered again, and nothing acknowledged is;
-- a pull that finds records delivered but not acknowledged for `redelivery_timeout_s`
-  moves the consumer back to the first unacknowledged offset of each partition, so a
-  consumer that lost a pull's answer gets those records again without a restart.
+- a pull that follows an unacknowledged pull returns those records again (at least once;
+  their `delivery_id` is the same, so consumers drop repeats): a consumer that crashed or
+  lost a pull's answer gets the records again from its next pull, and a cursor covers only
+  records its own pull returned, after everything before them, so acknowledging it never
+  commits past a record the consumer did not receive;
+- after a restart (a new reader starting from the committed offsets), every record not
+  acknowledged is delivered again, and nothing acknowledged is.
+
+A pull that follows an acknowledged one does not seek (the reader is already there, and
+the Kafka client keeps the records it fetched ahead). A consumer that wants new records
+acknowledges before pulling again: pull, process, acknowledge.
 
 A subscription that starts from "latest" has its starting offsets committed when it is
 opened, so "latest" means "after the subscription was created", also across restarts.
 
-Pull and acknowledgement bookkeeping is per process; with several hub instances the
-group shares the partitions among them, and any instance's commit counts for the group.
+Several hub processes each hold a reader of the same subscription, and a consumer's
+pulls and acknowledgements may reach any of them. So every pull first reads the group's
+committed offsets: a reader behind them moves up (what another process delivered and
+was acknowledged is not delivered again), and what this process delivered is counted as
+acknowledged as far as they go. Each pull thus sees every partition, and no process ever
+waits for another (no rebalance).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exchange.records.cursors import Cursor
-from exchange.transport import (
-    Consumer,
-    Message,
-    PartitionNotAssignedError,
-    StartPosition,
-    TopicPartition,
-    Transport,
-    TransportError,
-)
+from exchange.transport import GroupReader, Message, StartPosition, TopicPartition, Transport
 
 GROUP_PREFIX = "exchange.subscription."
-# How long opening a "latest" subscription may take to join its group and pin its start.
-PIN_START_TIMEOUT_S = 20.0
-_PIN_POLL_S = 0.2
 
 
 def group_for(subscription_id: str) -> str:
@@ -66,16 +66,15 @@ class Pulled:
 
 @dataclass
 class _Member:
-    """One subscription's consumer and what it delivered since the last acknowledgement."""
+    """One subscription's reader and what it delivered since the last acknowledgement."""
 
     spec: ConsumerSpec
-    consumer: Consumer
+    reader: GroupReader
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Partition -> offset after the last record delivered.
+    # Partition -> offset after the last record delivered: the reader's position there.
     delivered: dict[int, int] = field(default_factory=dict)
     # Partition -> first offset delivered but not acknowledged (everything before is).
     acknowledged: dict[int, int] = field(default_factory=dict)
-    outstanding_since: float | None = None
 
     def outstanding_partitions(self) -> list[int]:
         return [
@@ -89,38 +88,33 @@ class _Member:
 
 
 class SubscriptionConsumers:
-    """Opens, polls, commits and closes the consumers of subscriptions; thread-safe."""
+    """Opens, polls, commits and closes the readers of subscriptions; thread-safe."""
 
-    def __init__(
-        self,
-        transport: Transport,
-        redelivery_timeout_s: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._redelivery_timeout_s = redelivery_timeout_s
-        self._clock = clock
         self._members: dict[str, _Member] = {}
         self._lock = threading.Lock()
 
     def open(self, spec: ConsumerSpec) -> None:
-        """Join the subscription's group now; for "latest", commit where it starts."""
+        """Open the subscription's reader now; for "latest", commit where it starts: the
+        current end of every partition, so what is produced from now on is the
+        subscription's even if this process stops before the first pull."""
         member = self._member(spec)
         if spec.start == "latest":
             with member.lock:
-                self._pin_start(member)
+                member.reader.commit(member.reader.end_offsets())
 
     def pull(self, spec: ConsumerSpec, max_records: int, wait_s: float) -> Pulled:
-        """Up to `max_records` records, waiting up to `wait_s` for the first one."""
+        """Up to `max_records` records from the first unacknowledged one on, waiting up
+        to `wait_s` for the first."""
         member = self._member(spec)
         with member.lock:
-            self._redeliver_if_overdue(member)
-            messages = member.consumer.poll(max_records, wait_s)
+            self._catch_up_with_group(member)
+            self._rewind_to_first_unacknowledged(member)
+            messages = member.reader.poll(max_records, wait_s)
             for message in messages:
                 member.acknowledged.setdefault(message.partition, message.offset)
                 member.delivered[message.partition] = message.next_offset
-            if messages and member.outstanding_since is None:
-                member.outstanding_since = self._clock()
             return Pulled(messages, Cursor(spec.subscription_id, dict(member.delivered)))
 
     def acknowledge(self, spec: ConsumerSpec, cursor: Cursor) -> None:
@@ -131,63 +125,53 @@ class SubscriptionConsumers:
                 partition: max(offset, member.acknowledged.get(partition, offset))
                 for partition, offset in cursor.offsets.items()
             }
-            member.consumer.commit(
+            member.reader.commit(
                 {member.partition(partition): offset for partition, offset in offsets.items()}
             )
             member.acknowledged.update(offsets)
-            if not member.outstanding_partitions():
-                member.outstanding_since = None
 
     def close(self) -> None:
-        """Close every consumer (leaving its group without committing)."""
+        """Close every reader (without committing)."""
         with self._lock:
             members, self._members = list(self._members.values()), {}
         for member in members:
             with member.lock:
-                member.consumer.close()
+                member.reader.close()
 
     def _member(self, spec: ConsumerSpec) -> _Member:
         with self._lock:
             member = self._members.get(spec.subscription_id)
-            if member is None:
-                consumer = self._transport.consumer(
-                    group_for(spec.subscription_id), [spec.topic], spec.start
-                )
-                member = _Member(spec, consumer)
-                self._members[spec.subscription_id] = member
+        if member is not None:
             return member
+        # Opened outside the pool's lock: it talks to the log, and other subscriptions'
+        # pulls must not wait for that. Two threads may both open one: the later one closes it.
+        reader = self._transport.group_reader(
+            group_for(spec.subscription_id), spec.topic, spec.start
+        )
+        with self._lock:
+            member = self._members.setdefault(spec.subscription_id, _Member(spec, reader))
+        if member.reader is not reader:
+            reader.close()
+        return member
 
-    def _redeliver_if_overdue(self, member: _Member) -> None:
-        since = member.outstanding_since
-        if since is None or self._clock() - since < self._redelivery_timeout_s:
-            return
+    def _catch_up_with_group(self, member: _Member) -> None:
+        """Take in the acknowledgements made through other processes: move the reader up
+        to the group's committed offsets where it is behind them, and count what this
+        process delivered as acknowledged as far as they go."""
+        for partition, committed in member.reader.committed_offsets().items():
+            number = partition.partition
+            if member.delivered.get(number, -1) < committed:
+                member.reader.seek(partition, committed)
+                member.delivered[number] = committed
+            if member.acknowledged.get(number, committed) < committed:
+                member.acknowledged[number] = committed
+
+    def _rewind_to_first_unacknowledged(self, member: _Member) -> None:
+        """Seek back to the first unacknowledged record of each partition that has one,
+        so the pull returns it again rather than moving on: a later cursor would otherwise
+        acknowledge it unseen (Kafka offsets are cumulative). Partitions where everything
+        delivered was acknowledged are not touched: the reader is already there."""
         for number in member.outstanding_partitions():
             first_unacknowledged = member.acknowledged[number]
-            try:
-                member.consumer.seek(member.partition(number), first_unacknowledged)
-            except PartitionNotAssignedError:
-                continue  # another member owns it now and reads from the committed offset
+            member.reader.seek(member.partition(number), first_unacknowledged)
             member.delivered[number] = first_unacknowledged
-        member.outstanding_since = None
-
-    def _pin_start(self, member: _Member) -> None:
-        """Join the group and commit the current end of every partition, so the records
-        produced from now on are the subscription's even if this process stops first."""
-        partitions = self._transport.partition_count(member.spec.topic)
-        deadline = time.monotonic() + PIN_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            first_offsets: dict[TopicPartition, int] = {}
-            for message in member.consumer.poll(partitions, _PIN_POLL_S):
-                first_offsets.setdefault(message.topic_partition, message.offset)
-            for partition, offset in first_offsets.items():
-                # Produced after we joined: it belongs to the subscription; read it again.
-                member.consumer.seek(partition, offset)
-            member.consumer.commit_consumed()
-            if all(
-                member.consumer.committed(member.partition(number)) is not None
-                for number in range(partitions)
-            ):
-                return
-        raise TransportError(
-            f"could not join the consumer group of subscription {member.spec.subscription_id!r}"
-        )

@@ -10,6 +10,7 @@ signed by the hub for the consumer (`exchange.records.delivery`).
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,35 @@ class SubscriptionStore(Protocol):
         ...
 
 
+class RememberedSubscriptions:
+    """The subscriptions one hub process has read, so that its pulls and acknowledgements
+    do not each read the store again: a subscription never changes once created and is
+    never deleted, so a remembered one cannot be stale. Thread-safe; it holds at most
+    `capacity` subscriptions and forgets them all when full (they are read again)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._rows: dict[str, SubscriptionRow] = {}
+        self._lock = threading.Lock()
+
+    def find(self, store: SubscriptionStore, subscription_id: str) -> SubscriptionRow | None:
+        """The subscription from memory, else from `store` (and then remembered)."""
+        with self._lock:
+            row = self._rows.get(subscription_id)
+        if row is None:
+            row = store.find(subscription_id)
+            if row is not None:
+                self.remember(row)
+        return row
+
+    def remember(self, row: SubscriptionRow) -> None:
+        """Keep `row` for later finds."""
+        with self._lock:
+            if len(self._rows) >= self._capacity:
+                self._rows.clear()
+            self._rows[row.id] = row
+
+
 @dataclass(frozen=True)
 class Pull:
     """The deliveries of one pull, the cursor that acknowledges them, and the grant
@@ -82,13 +112,16 @@ class Receiving:
         grants: GrantLookup,
         consumers: SubscriptionConsumers,
         signer: HubSigner,
+        *,
         clock: Clock = _utc_now,
+        remembered: RememberedSubscriptions | None = None,
     ) -> None:
         self._subscriptions = subscriptions
         self._grants = grants
         self._consumers = consumers
         self._signer = signer
         self._clock = clock
+        self._remembered = remembered or RememberedSubscriptions()
 
     def subscribe(
         self, principal: Principal, subject: str, grant_id: str, start: SubscriptionStart
@@ -99,11 +132,13 @@ class Receiving:
         self._live_grant(grant_id, principal.name, subject)
         subscription_id = str(uuid.uuid4())
         self._consumers.open(ConsumerSpec(subscription_id, topic_for(subject), start))
-        return self._subscriptions.add(subscription_id, principal.name, subject, grant_id, start)
+        row = self._subscriptions.add(subscription_id, principal.name, subject, grant_id, start)
+        self._remembered.remember(row)
+        return row
 
     def subscription_for(self, principal: Principal, subscription_id: str) -> SubscriptionRow:
         """The caller's own subscription; anybody else's is reported as not found."""
-        subscription = self._subscriptions.find(subscription_id)
+        subscription = self._remembered.find(self._subscriptions, subscription_id)
         if subscription is None or not (
             principal.role == "department" and principal.name == subscription.department
         ):

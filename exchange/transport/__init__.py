@@ -7,6 +7,7 @@ implement it; `open_transport` picks one from configuration values.
 from exchange.transport.base import (
     Acknowledged,
     Consumer,
+    GroupReader,
     Headers,
     Message,
     OutgoingMessage,
@@ -23,6 +24,7 @@ from exchange.transport.factory import open_transport
 __all__ = [
     "Acknowledged",
     "Consumer",
+    "GroupReader",
     "Headers",
     "Message",
     "OutgoingMessage",

@@ -26,6 +26,9 @@ Vocabulary, as in Kafka:
   (the hub dedupes by record id); no record is lost.
 - Topics are never created implicitly: producing to a topic that does not exist
   raises `UnknownTopicError`, so a misspelt name fails loudly.
+- A *group reader* reads for a group without being a member (Kafka's manual
+  assignment): it reads every partition itself and shares only the committed offsets,
+  so several readers of one group never wait for one another (see `GroupReader`).
 """
 
 from __future__ import annotations
@@ -199,6 +202,54 @@ class Consumer(ABC):
         """Leave the group (its partitions go to the other members) without committing."""
 
 
+class GroupReader(ABC):
+    """Reads every partition of one topic for a consumer group, without joining the group.
+
+    A `Consumer` is a member: the group shares the partitions among its live members,
+    and a member joining or leaving moves them (a rebalance, which pauses the group).
+    A reader assigns itself every partition of its topic instead, so several readers of
+    one group (one per hub process, say) each read all of it, and none ever waits for
+    another. What readers of a group share is its committed offsets:
+
+    - A reader's *position* in a partition starts at the group's committed offset (or
+      at `start` when there is none), moves past each record `poll` returns, and moves
+      with `seek`. Positions are the reader's own: two readers of one group read the
+      same records unless their caller moves them (`committed_offsets` tells it where
+      the others' commits got to).
+    - `commit` stores offsets for the group, whichever reader commits them.
+
+    Readers and members must not share a group (Kafka refuses a commit made outside
+    the group's generation while it has members). Use a reader from one thread.
+    """
+
+    @abstractmethod
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        """Return up to `max_records` records from any partition, as `Consumer.poll`
+        does: waiting up to `timeout_s` for the first, in offset order per partition."""
+
+    @abstractmethod
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Store, for the group, the next offset to read of each partition given (see
+        `Consumer.commit`). Blocks until stored; raises `TransportError` if it could not be."""
+
+    @abstractmethod
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """Make the next `poll` read `partition` from `offset` (back or forward)."""
+
+    @abstractmethod
+    def committed_offsets(self) -> dict[TopicPartition, int]:
+        """The group's committed offset of each partition that has one (one request)."""
+
+    @abstractmethod
+    def end_offsets(self) -> dict[TopicPartition, int]:
+        """The offset the next record produced to each partition will have."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the reader's connections (there is no group to leave; nothing is
+        committed)."""
+
+
 class Transport(ABC):
     """A connection to one log: makes producers and consumers, manages topics."""
 
@@ -215,6 +266,14 @@ class Transport(ABC):
         Every member of a group must subscribe to the same topics. `start` applies
         only to partitions for which the group has no committed offset.
         """
+
+    @abstractmethod
+    def group_reader(
+        self, group: str, topic: str, start: StartPosition = "earliest"
+    ) -> GroupReader:
+        """A new reader of every partition of `topic` for group `group` (see
+        `GroupReader`); `start` applies to partitions the group has no committed offset
+        for. Raises `UnknownTopicError` if the topic does not exist."""
 
     @abstractmethod
     def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:

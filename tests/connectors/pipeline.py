@@ -140,8 +140,13 @@ class Pipeline:
         def pulled_all() -> bool:
             answer = self.tax.get(
                 f"/v1/subscriptions/{subscription}/records", params={"max": 100, "wait_ms": 200}
+            ).get_json()
+            ids.extend(r["record_id"] for r in answer["records"])
+            # Acknowledged, so the next pull moves on (it would return these again).
+            acknowledged = self.tax.post(
+                f"/v1/subscriptions/{subscription}/ack", json={"cursor": answer["cursor"]}
             )
-            ids.extend(r["record_id"] for r in answer.get_json()["records"])
+            assert acknowledged.status_code == 200, acknowledged.get_json()
             return len(ids) >= expected
 
         with contextlib.suppress(AssertionError):

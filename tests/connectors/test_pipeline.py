@@ -41,7 +41,6 @@ def pipeline(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pipelin
         "connector_restart_base_s": 0.2,
         "connector_restart_max_s": 1.0,
         "connector_restart_limit": 3,
-        "redelivery_timeout_s": 1.0,
     }
     with contextlib_for(request, overrides) as sink_url:
         suffix = "" if request.param == "embedded" else "-" + uuid.uuid4().hex[:8]

@@ -14,10 +14,6 @@ from exchange.config import load_settings
 from exchange.records.view_builder import ViewBuilder
 from tests.receive.support import Deployment
 
-# Short, so a redelivery test waits seconds instead of the default 30, yet long enough that
-# a pull made right after another does not count as a timeout on a loaded CI machine.
-REDELIVERY_TIMEOUT_S = 5.0
-
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
 def transport_kind(request: pytest.FixtureRequest) -> str:
@@ -38,7 +34,6 @@ def deployment(
     overrides: dict[str, object] = {
         "data_dir": str(tmp_path / "var"),
         "transport": transport_kind,
-        "redelivery_timeout_s": REDELIVERY_TIMEOUT_S,
     }
     suffix = ""
     if transport_kind == "kafka":

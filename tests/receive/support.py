@@ -31,6 +31,7 @@ class Deployment:
         self.subject = LICENCE_SCHEMA + suffix
         self._prepare = prepare
         initialise(settings)
+        self._other_hubs: list[Hub] = []
         self.hub = self._open()
         self.client: FlaskClient = create_app(self.hub).test_client()
         self.admin = SignedClient(
@@ -49,11 +50,20 @@ class Deployment:
         self.hub = self._open()
         self.client = create_app(self.hub).test_client()
 
-    def signed(self, actor: SignedClient) -> SignedClient:
-        """`actor` talking to the current hub process."""
-        return SignedClient(self.client, actor.private_key, actor.name)
+    def another_process(self) -> FlaskClient:
+        """A client of a second hub process on the same store and transport, as
+        gunicorn's other worker or another instance behind the load balancer."""
+        hub = self._open()
+        self._other_hubs.append(hub)
+        return create_app(hub).test_client()
+
+    def signed(self, actor: SignedClient, via: FlaskClient | None = None) -> SignedClient:
+        """`actor` talking to the current hub process (or to the one of `via`)."""
+        return SignedClient(via or self.client, actor.private_key, actor.name)
 
     def close(self) -> None:
+        for hub in self._other_hubs:
+            hub.close()
         self.hub.close()
 
     # The province -----------------------------------------------------------------------
@@ -107,27 +117,44 @@ class Deployment:
         subscription_id: str = response.get_json()["id"]
         return subscription_id
 
-    def pull(self, consumer: SignedClient, subscription_id: str, **params: Any) -> Any:
-        return self.signed(consumer).get(
+    def pull(
+        self,
+        consumer: SignedClient,
+        subscription_id: str,
+        via: FlaskClient | None = None,
+        **params: Any,
+    ) -> Any:
+        return self.signed(consumer, via).get(
             f"/v1/subscriptions/{subscription_id}/records", params=params
         )
 
     def pull_until(
         self, consumer: SignedClient, subscription_id: str, count: int
     ) -> tuple[list[dict[str, Any]], str]:
-        """Pull until `count` deliveries came (or the deadline passed); the last cursor."""
-        deliveries: list[dict[str, Any]] = []
+        """Pull, without acknowledging, until `count` distinct deliveries came (or the
+        deadline passed); them, in the order first seen, and the last cursor (which covers
+        them all)."""
+        deliveries: dict[str, dict[str, Any]] = {}
         cursor = ""
         deadline = time.monotonic() + DEADLINE_S
         while len(deliveries) < count and time.monotonic() < deadline:
             response = self.pull(consumer, subscription_id, max=100, wait_ms=500)
             assert response.status_code == 200, response.get_json()
-            deliveries += response.get_json()["records"]
+            # Each pull begins at the first unacknowledged record, so what an earlier pull
+            # returned may come again: kept once, by `delivery_id`, as consumers do.
+            for delivery in response.get_json()["records"]:
+                deliveries.setdefault(delivery["delivery_id"], delivery)
             cursor = response.get_json()["cursor"]
-        return deliveries, cursor
+        return list(deliveries.values()), cursor
 
-    def ack(self, consumer: SignedClient, subscription_id: str, cursor: str) -> Any:
-        return self.signed(consumer).post(
+    def ack(
+        self,
+        consumer: SignedClient,
+        subscription_id: str,
+        cursor: str,
+        via: FlaskClient | None = None,
+    ) -> Any:
+        return self.signed(consumer, via).post(
             f"/v1/subscriptions/{subscription_id}/ack", json={"cursor": cursor}
         )
 

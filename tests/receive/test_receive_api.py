@@ -4,6 +4,9 @@ a field list, pulls them projected and signed; civil affairs, without a grant, i
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import pytest
 
 from exchange.audit.checkpoints import hub_public_keys
@@ -11,6 +14,7 @@ from exchange.records.delivery import envelope_of
 from exchange.signing.canonical import digest_of_json
 from exchange.signing.hub_signer import verify_document
 from exchange.store.repositories import AuditFilters, AuditRepository
+from tests.receive.support import DEADLINE_S
 from tests.support.province import licence
 from tests.support.signed_client import onboard_department
 
@@ -203,7 +207,8 @@ def test_a_restarted_hub_delivers_again_exactly_the_unacknowledged_records(
     deployment.pull_until(tax, subscription, 2)
 
     deployment.restart()
-    again, _ = deployment.pull_until(tax, subscription, 2)
+    again, cursor = deployment.pull_until(tax, subscription, 2)
+    assert deployment.ack(tax, subscription, cursor).status_code == 200
     nothing_more = deployment.pull(tax, subscription, wait_ms=500).get_json()["records"]
 
     assert sorted(d["record_id"] for d in again) == sorted(unacknowledged)
@@ -211,19 +216,79 @@ def test_a_restarted_hub_delivers_again_exactly_the_unacknowledged_records(
     assert not set(acknowledged) & {d["record_id"] for d in again}
 
 
-def test_unacknowledged_records_are_delivered_again_after_the_redelivery_timeout(
-    deployment, market, tax, tax_grant
-):
+def test_unacknowledged_records_come_again_on_the_next_pull(deployment, market, tax, tax_grant):
     published = deployment.publish(market, licence(30))
     subscription = deployment.subscribe(tax, tax_grant)
     [first], _ = deployment.pull_until(tax, subscription, 1)
-    assert deployment.pull(tax, subscription, wait_ms=0).get_json()["records"] == []
 
     [again], cursor = deployment.pull_until(tax, subscription, 1)
+    acknowledged = deployment.ack(tax, subscription, cursor)
+    after_the_ack = deployment.pull(tax, subscription, wait_ms=500).get_json()["records"]
 
     assert again["record_id"] == first["record_id"] == published[0]
     assert again["delivery_id"] == first["delivery_id"]
+    assert acknowledged.status_code == 200
+    assert after_the_ack == []
+
+
+def test_a_later_pull_acknowledged_does_not_skip_an_earlier_unacknowledged_one(
+    deployment, market, tax, tax_grant
+):
+    lost_answer = deployment.publish(market, licence(31), licence(32))
+    subscription = deployment.subscribe(tax, tax_grant)
+    deployment.pull_until(tax, subscription, 2)  # answered, but the consumer never saw it
+    later = deployment.publish(market, licence(33))
+
+    # The consumer, restarted, pulls until the new record comes and acknowledges that.
+    received, cursor = _pull_until_it_holds(deployment, tax, subscription, set(later))
     assert deployment.ack(tax, subscription, cursor).status_code == 200
+    deployment.restart()
+    missing = set(lost_answer) - received
+    received |= _pull_until_it_holds(deployment, tax, subscription, missing)[0]
+
+    assert set(lost_answer) | set(later) <= received
+
+
+def _pull_until_it_holds(
+    deployment, consumer, subscription: str, wanted: set[str]
+) -> tuple[set[str], str]:
+    """Pull without acknowledging until `wanted` came (or the deadline passed): the
+    record ids received, and the last cursor."""
+    received: set[str] = set()
+    cursor = ""
+    deadline = time.monotonic() + DEADLINE_S
+    while not wanted <= received and time.monotonic() < deadline:
+        response = deployment.pull(consumer, subscription, max=100, wait_ms=500)
+        assert response.status_code == 200, response.get_json()
+        received |= {delivery["record_id"] for delivery in response.get_json()["records"]}
+        cursor = response.get_json()["cursor"]
+    return received, cursor
+
+
+def test_pulls_and_acks_through_two_hub_processes_deliver_every_record_once(
+    deployment, market, tax, tax_grant
+):
+    published = deployment.publish(market, *(licence(number) for number in range(60, 72)))
+    subscription = deployment.subscribe(tax, tax_grant)
+    processes = [None, deployment.another_process()]  # None: the deployment's own
+    received: list[str] = []
+    deadline = time.monotonic() + DEADLINE_S
+
+    # Each pull goes to one process and its acknowledgement to the other, in turn.
+    for turn in itertools.count():
+        pull_via, ack_via = processes[turn % 2], processes[(turn + 1) % 2]
+        pulled = deployment.pull(tax, subscription, via=pull_via, max=3, wait_ms=200)
+        assert pulled.status_code == 200, pulled.get_json()
+        records = pulled.get_json()["records"]
+        if not records and (len(received) >= len(published) or time.monotonic() > deadline):
+            break
+        received += [delivery["record_id"] for delivery in records]
+        if records:
+            cursor = pulled.get_json()["cursor"]
+            assert deployment.ack(tax, subscription, cursor, via=ack_via).status_code == 200
+
+    assert sorted(received) == sorted(published)
+    assert deployment.hub.transport.partition_count(f"exchange.records.{deployment.subject}") > 1
 
 
 def test_a_latest_subscription_receives_only_records_published_after_it(

@@ -11,6 +11,7 @@ import pytest
 
 from exchange.transport import (
     Consumer,
+    GroupReader,
     Message,
     OutgoingMessage,
     PartitionNotAssignedError,
@@ -60,6 +61,20 @@ def consumers(transport: Transport) -> Iterator[Callable[..., Consumer]]:
         consumer.close()
 
 
+@pytest.fixture
+def readers(transport: Transport) -> Iterator[Callable[..., GroupReader]]:
+    opened: list[GroupReader] = []
+
+    def open_reader(group: str, topic: str, start: str = "earliest") -> GroupReader:
+        reader = transport.group_reader(group, topic, start)  # type: ignore[arg-type]
+        opened.append(reader)
+        return reader
+
+    yield open_reader
+    for reader in opened:
+        reader.close()
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -72,7 +87,7 @@ def produce(transport: Transport, topic: str, *messages: OutgoingMessage) -> Non
         producer.close()
 
 
-def consume(consumer: Consumer, count: int) -> list[Message]:
+def consume(consumer: Consumer | GroupReader, count: int) -> list[Message]:
     """Poll until `count` records came (or fail at the deadline)."""
     received: list[Message] = []
     deadline = time.monotonic() + DELIVERY_TIMEOUT_S
@@ -237,6 +252,73 @@ def test_latest_start_skips_records_produced_before_joining(transport, new_topic
 
     assert received
     assert set(values(received)) == {b"after"}
+
+
+def test_readers_of_one_group_each_read_every_partition_without_waiting(
+    transport, new_topic, readers
+):
+    topic, group = new_topic(partitions=3), unique("group")
+    keys = [f"entity-{n}".encode() for n in range(6)]
+    produce(transport, topic, *(OutgoingMessage(key, key=key) for key in keys))
+    first, second = readers(group, topic), readers(group, topic)
+
+    from_first, from_second = consume(first, 6), consume(second, 6)
+
+    assert sorted(values(from_first)) == sorted(values(from_second)) == sorted(keys)
+    assert len({message.partition for message in from_first}) > 1
+
+
+def test_a_reader_starts_at_the_committed_offsets_another_reader_stored(
+    transport, new_topic, readers
+):
+    topic, group = new_topic(partitions=2), unique("group")
+    produce(transport, topic, *(OutgoingMessage(f"{n}".encode()) for n in range(6)))
+    first = readers(group, topic)
+    read = consume(first, 6)
+    first.commit({message.topic_partition: message.next_offset for message in read[:4]})
+    committed = {
+        partition: max(m.next_offset for m in read[:4] if m.topic_partition == partition)
+        for partition in {m.topic_partition for m in read[:4]}
+    }
+
+    later = readers(group, topic)
+
+    assert later.committed_offsets() == first.committed_offsets() == committed
+    assert sorted(values(consume(later, 2))) == sorted(values(read[4:]))
+    assert later.poll(10, timeout_s=QUIET_PERIOD_S) == []
+
+
+def test_a_reader_seeks_back_and_forth_in_any_partition(transport, new_topic, readers):
+    topic = new_topic()
+    partition = TopicPartition(topic, 0)
+    produce(transport, topic, *(OutgoingMessage(f"{n}".encode()) for n in range(4)))
+    reader = readers(unique("group"), topic)
+    consume(reader, 4)
+
+    reader.seek(partition, 1)
+    assert values(consume(reader, 3)) == [b"1", b"2", b"3"]
+    reader.seek(partition, 3)
+    assert values(consume(reader, 1)) == [b"3"]
+
+
+def test_a_latest_reader_reads_from_the_end_offsets(transport, new_topic, readers):
+    topic, group = new_topic(partitions=2), unique("group")
+    produce(transport, topic, OutgoingMessage(b"before", key=b"a"), OutgoingMessage(b"b", key=b"b"))
+    pinning = readers(group, topic, "latest")
+    ends = pinning.end_offsets()
+    assert set(ends) == {TopicPartition(topic, 0), TopicPartition(topic, 1)}
+    assert sum(ends.values()) == 2
+
+    pinning.commit(ends)
+    produce(transport, topic, OutgoingMessage(b"after", key=b"a"))
+
+    assert values(consume(readers(group, topic, "latest"), 1)) == [b"after"]
+    assert readers(unique("group"), topic, "latest").committed_offsets() == {}
+
+
+def test_a_reader_of_a_missing_topic_is_refused(transport):
+    with pytest.raises(UnknownTopicError):
+        transport.group_reader(unique("group"), unique("missing-topic"))
 
 
 def test_create_topic_is_idempotent_and_the_topic_is_listed(transport):

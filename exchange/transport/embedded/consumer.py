@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from exchange.transport.base import (
     Consumer,
@@ -38,13 +38,7 @@ class EmbeddedConsumer(Consumer):
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         """See `Consumer.poll`."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            records = self._poll_once(max_records)
-            remaining = deadline - time.monotonic()
-            if records or remaining <= 0:
-                return records
-            time.sleep(min(IDLE_POLL_INTERVAL_S, remaining))
+        return poll_until(lambda: self._poll_once(max_records), timeout_s)
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """See `Consumer.commit`."""
@@ -80,7 +74,7 @@ class EmbeddedConsumer(Consumer):
         self._heartbeat_if_due()
         with self._database.read() as connection:
             self._follow_assignment(connection)
-            return self._read(connection, max_records)
+            return read_from(connection, self._positions, max_records)
 
     def _heartbeat_if_due(self) -> None:
         now = clock.now_ms()
@@ -102,7 +96,7 @@ class EmbeddedConsumer(Consumer):
         self._positions = {
             tp: self._positions[tp]
             if tp in self._positions
-            else self._initial_position(connection, tp)
+            else initial_position(connection, self._group, tp, self._start)
             for tp in assigned
         }
 
@@ -113,23 +107,40 @@ class EmbeddedConsumer(Consumer):
             partitions.extend(TopicPartition(topic, number) for number in range(count))
         return partitions
 
-    def _initial_position(self, connection: sqlite3.Connection, partition: TopicPartition) -> int:
-        committed = log.committed_offset(connection, self._group, partition)
-        if committed is not None:
-            return committed
-        if self._start == "latest":
-            return log.end_offset(connection, partition)
-        return log.start_offset(connection, partition)
 
-    def _read(self, connection: sqlite3.Connection, max_records: int) -> list[Message]:
-        records: list[Message] = []
-        for partition in sorted(self._positions, key=lambda tp: (tp.topic, tp.partition)):
-            if len(records) >= max_records:
-                break
-            batch = log.read(
-                connection, partition, self._positions[partition], max_records - len(records)
-            )
-            if batch:
-                self._positions[partition] = batch[-1].next_offset
-                records.extend(batch)
-        return records
+def poll_until(poll_once: Callable[[], list[Message]], timeout_s: float) -> list[Message]:
+    """Call `poll_once` until it returns records or `timeout_s` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        records = poll_once()
+        remaining = deadline - time.monotonic()
+        if records or remaining <= 0:
+            return records
+        time.sleep(min(IDLE_POLL_INTERVAL_S, remaining))
+
+
+def initial_position(
+    connection: sqlite3.Connection, group_id: str, partition: TopicPartition, start: StartPosition
+) -> int:
+    """Where a group's reader starts in `partition`: its committed offset, else `start`."""
+    committed = log.committed_offset(connection, group_id, partition)
+    if committed is not None:
+        return committed
+    if start == "latest":
+        return log.end_offset(connection, partition)
+    return log.start_offset(connection, partition)
+
+
+def read_from(
+    connection: sqlite3.Connection, positions: dict[TopicPartition, int], max_records: int
+) -> list[Message]:
+    """Up to `max_records` records from the `positions`, which move past what is read."""
+    records: list[Message] = []
+    for partition in sorted(positions, key=lambda tp: (tp.topic, tp.partition)):
+        if len(records) >= max_records:
+            break
+        batch = log.read(connection, partition, positions[partition], max_records - len(records))
+        if batch:
+            positions[partition] = batch[-1].next_offset
+            records.extend(batch)
+    return records

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from exchange.transport.base import (
     Consumer,
+    GroupReader,
     Producer,
     StartPosition,
     Transport,
@@ -16,6 +17,7 @@ from exchange.transport.embedded import log
 from exchange.transport.embedded.consumer import EmbeddedConsumer
 from exchange.transport.embedded.database import Database
 from exchange.transport.embedded.producer import EmbeddedProducer
+from exchange.transport.embedded.reader import EmbeddedGroupReader
 
 
 class EmbeddedTransport(Transport):
@@ -40,6 +42,12 @@ class EmbeddedTransport(Transport):
     ) -> Consumer:
         """See `Transport.consumer`."""
         return EmbeddedConsumer(self._database, group, topics, start)
+
+    def group_reader(
+        self, group: str, topic: str, start: StartPosition = "earliest"
+    ) -> GroupReader:
+        """See `Transport.group_reader`."""
+        return EmbeddedGroupReader(self._database, group, topic, self.partition_count(topic), start)
 
     def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:
         """See `Transport.create_topic`; `replication_factor` is ignored (one copy)."""

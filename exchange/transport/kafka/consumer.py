@@ -1,16 +1,26 @@
-"""The Kafka consumer adapter: a group member with explicit commits only."""
+"""The Kafka consumer adapters: a group member, and a group reader (manual assignment of
+every partition), both with explicit commits only."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from kafka import KafkaConsumer
 from kafka import TopicPartition as KafkaTopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 
-from exchange.transport.base import Consumer, Message, PartitionNotAssignedError, TopicPartition
+from exchange.transport.base import (
+    Consumer,
+    GroupReader,
+    Message,
+    PartitionNotAssignedError,
+    TopicPartition,
+)
 from exchange.transport.kafka.errors import kafka_errors_as_transport_errors
+
+# Reads the group's committed offsets of the given partitions in one request.
+CommittedOffsets = Callable[[list[KafkaTopicPartition]], dict[KafkaTopicPartition, int]]
 
 
 class KafkaLogConsumer(Consumer):
@@ -22,19 +32,11 @@ class KafkaLogConsumer(Consumer):
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         """See `Consumer.poll`."""
-        with kafka_errors_as_transport_errors("polling"):
-            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
-        return [_message(record) for records in batches.values() for record in records]
+        return _poll(self._consumer, max_records, timeout_s)
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """See `Consumer.commit`."""
-        with kafka_errors_as_transport_errors("committing offsets"):
-            self._consumer.commit(
-                {
-                    KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "", -1)
-                    for tp, offset in offsets.items()
-                }
-            )
+        _commit(self._consumer, offsets)
 
     def commit_consumed(self) -> None:
         """See `Consumer.commit_consumed`."""
@@ -62,6 +64,69 @@ class KafkaLogConsumer(Consumer):
         """See `Consumer.close`."""
         with kafka_errors_as_transport_errors("closing the consumer"):
             self._consumer.close(autocommit=False, timeout_ms=self._close_timeout_ms)
+
+
+class KafkaGroupReader(GroupReader):
+    """Reads every partition of a topic through one kafka-python `KafkaConsumer` given
+    them all by `assign` (manual assignment: it never joins the group, so there is no
+    heartbeat and no rebalance), committing for the group with auto-commit off."""
+
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        partitions: list[KafkaTopicPartition],
+        committed: CommittedOffsets,
+        close_timeout_s: float,
+    ) -> None:
+        self._consumer = consumer
+        self._partitions = partitions
+        self._committed = committed
+        self._close_timeout_ms = int(close_timeout_s * 1000)
+        consumer.assign(partitions)
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        """See `GroupReader.poll`."""
+        return _poll(self._consumer, max_records, timeout_s)
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """See `GroupReader.commit`."""
+        _commit(self._consumer, offsets)
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        """See `GroupReader.seek`."""
+        self._consumer.seek(KafkaTopicPartition(partition.topic, partition.partition), offset)
+
+    def committed_offsets(self) -> dict[TopicPartition, int]:
+        """See `GroupReader.committed_offsets`."""
+        committed = self._committed(self._partitions)
+        return {TopicPartition(tp.topic, tp.partition): offset for tp, offset in committed.items()}
+
+    def end_offsets(self) -> dict[TopicPartition, int]:
+        """See `GroupReader.end_offsets`."""
+        with kafka_errors_as_transport_errors("reading the end offsets"):
+            ends = self._consumer.end_offsets(self._partitions)
+        return {TopicPartition(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
+
+    def close(self) -> None:
+        """See `GroupReader.close`."""
+        with kafka_errors_as_transport_errors("closing the reader"):
+            self._consumer.close(autocommit=False, timeout_ms=self._close_timeout_ms)
+
+
+def _poll(consumer: KafkaConsumer, max_records: int, timeout_s: float) -> list[Message]:
+    with kafka_errors_as_transport_errors("polling"):
+        batches = consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+    return [_message(record) for records in batches.values() for record in records]
+
+
+def _commit(consumer: KafkaConsumer, offsets: Mapping[TopicPartition, int]) -> None:
+    with kafka_errors_as_transport_errors("committing offsets"):
+        consumer.commit(
+            {
+                KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "", -1)
+                for tp, offset in offsets.items()
+            }
+        )
 
 
 def _message(record: ConsumerRecord) -> Message:

@@ -9,24 +9,28 @@ from contextlib import contextmanager
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from exchange.transport.base import (
     Consumer,
+    GroupReader,
     Producer,
     StartPosition,
     Transport,
     TransportError,
     UnknownTopicError,
 )
-from exchange.transport.kafka.consumer import KafkaLogConsumer
+from exchange.transport.kafka.consumer import KafkaGroupReader, KafkaLogConsumer
 from exchange.transport.kafka.errors import kafka_errors_as_transport_errors
-from exchange.transport.kafka.producer import KafkaLogProducer
+from exchange.transport.kafka.producer import KafkaLogProducer, QuietSelector
 
 # A consumer that stops heart-beating hands its partitions on after this long
 # (kafka-python's default, 45 s, would stall a group long after a crash).
 SESSION_TIMEOUT_MS = 10_000
 HEARTBEAT_INTERVAL_MS = 3_000
+# Within the default max_request_size (1 MiB), so a full batch always fits one request.
+PRODUCER_BATCH_BYTES = 512 * 1024
 
 
 class KafkaTransport(Transport):
@@ -50,6 +54,7 @@ class KafkaTransport(Transport):
         self._timeout_ms = timeout_ms
         self._admin_client: KafkaAdminClient | None = None
         self._admin_lock = threading.Lock()
+        self._admin_in_use = threading.RLock()
 
     def producer(self) -> Producer:
         """See `Transport.producer`: idempotent, acks=all."""
@@ -58,6 +63,13 @@ class KafkaTransport(Transport):
                 acks="all",
                 enable_idempotence=True,
                 max_block_ms=self._timeout_ms,
+                # A large batch takes a whole publish request's share of a partition, so a
+                # 1,000-record publish is a few produce requests, not one per 16 KiB.
+                batch_size=PRODUCER_BATCH_BYTES,
+                # kafka-python's own metrics cost CPU on every send and nobody reads them
+                # (the hub's Prometheus metrics count what matters).
+                metrics_enabled=False,
+                selector=QuietSelector,
                 **self._common,
             )
         return KafkaLogProducer(producer, self._topic_exists, self._timeout_ms / 1000)
@@ -77,6 +89,29 @@ class KafkaTransport(Transport):
                 **self._common,
             )
         return KafkaLogConsumer(consumer, self._timeout_ms / 1000)
+
+    def group_reader(
+        self, group: str, topic: str, start: StartPosition = "earliest"
+    ) -> GroupReader:
+        """See `Transport.group_reader`: a consumer assigned every partition by hand."""
+        partitions = [
+            KafkaTopicPartition(topic, number) for number in range(self.partition_count(topic))
+        ]
+        with kafka_errors_as_transport_errors(f"connecting a reader of group {group!r}"):
+            consumer = KafkaConsumer(
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset=start,
+                # Its sensors cost CPU on every fetch and nobody reads them.
+                metrics_enabled=False,
+                **self._common,
+            )
+        return KafkaGroupReader(
+            consumer,
+            partitions,
+            lambda wanted: self._committed_offsets(group, wanted),
+            self._timeout_ms / 1000,
+        )
 
     def create_topic(self, name: str, partitions: int, replication_factor: int = 1) -> None:
         """See `Transport.create_topic`."""
@@ -124,20 +159,33 @@ class KafkaTransport(Transport):
             return False
         return True
 
+    def _committed_offsets(
+        self, group: str, partitions: list[KafkaTopicPartition]
+    ) -> dict[KafkaTopicPartition, int]:
+        # Through the admin client: one OffsetFetch for every partition, where the
+        # consumer's own `committed` asks partition by partition.
+        with self._admin(f"reading the committed offsets of group {group!r}") as admin:
+            found = admin.list_group_offsets({group: partitions}).get(group, {})
+        return {tp: int(meta.offset) for tp, meta in found.items() if meta.offset >= 0}
+
     @contextmanager
     def _admin(self, doing: str) -> Iterator[KafkaAdminClient]:
-        """The shared admin client; after a failure it is replaced on next use, because
-        kafka-python's admin client does not recover once it lost the cluster."""
-        try:
-            with kafka_errors_as_transport_errors(doing):
-                with self._admin_lock:
-                    if self._admin_client is None:
-                        self._admin_client = KafkaAdminClient(**self._common)
-                    admin = self._admin_client
-                yield admin
-        except TransportError:
-            self._drop_admin()
-            raise
+        """The shared admin client, to one caller at a time: kafka-python's admin client is
+        not thread-safe (concurrent first calls fail with `NodeNotReadyError`), and a hub's
+        request threads all check topics as it starts. After a failure it is replaced on
+        next use, because kafka-python's admin client does not recover once it lost the
+        cluster."""
+        with self._admin_in_use:
+            try:
+                with kafka_errors_as_transport_errors(doing):
+                    with self._admin_lock:
+                        if self._admin_client is None:
+                            self._admin_client = KafkaAdminClient(**self._common)
+                        admin = self._admin_client
+                    yield admin
+            except TransportError:
+                self._drop_admin()
+                raise
 
     def _drop_admin(self) -> None:
         with self._admin_lock:
