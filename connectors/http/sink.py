@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import requests
 from marshmallow import fields, validate
 
 from connectors.base import RejectedDelivery, SinkConfig, SinkConnector, SinkContext
@@ -61,6 +60,11 @@ class HttpSink(SinkConnector):
         self._max_s = float(config["backoff_max_s"])
         self._timeout_s = float(config["timeout_s"])
         self._sleep = sleep
+        # requests is imported when a connector runs, not with the class: the hub loads
+        # every class to check connector configs, and its workers need not carry
+        # requests (about 5 MB each).
+        import requests  # noqa: PLC0415
+
         self._session = requests.Session()
 
     def put(self, deliveries: Sequence[Mapping[str, Any]]) -> list[RejectedDelivery]:
@@ -91,6 +95,8 @@ class HttpSink(SinkConnector):
                 self._sleep(self._delay(attempt))
             headers = {"Content-Type": JSON_CONTENT_TYPE, "Idempotency-Key": idempotency_key}
             headers |= self.context.sign_request("POST", self._url, headers, body)
+            import requests  # noqa: PLC0415 (see __init__)
+
             try:
                 answer = self._session.post(
                     self._url, data=body, headers=headers, timeout=self._timeout_s

@@ -15,7 +15,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import requests
 from marshmallow import fields, validate
 
 from connectors.base import (
@@ -51,6 +50,11 @@ class HttpSource(SourceConnector):
 
     def __init__(self, config: Mapping[str, Any], context: SourceContext) -> None:
         super().__init__(config, context)
+        # requests is imported when a connector runs, not with the class: the hub loads
+        # every class to check connector configs, and its workers need not carry
+        # requests (about 5 MB each).
+        import requests  # noqa: PLC0415
+
         self._session = requests.Session()
 
     def poll(self) -> SourceBatch | None:
@@ -96,6 +100,8 @@ class HttpSource(SourceConnector):
         params: dict[str, Any] = {"limit": self.config["batch_size"]}
         if cursor is not None:
             params[self.config["cursor_param"]] = cursor
+        import requests  # noqa: PLC0415 (see __init__)
+
         try:
             answer = self._session.get(
                 str(self.config["url"]), params=params, timeout=float(self.config["timeout_s"])

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec_webframeworks.flask import FlaskPlugin
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 from marshmallow import INCLUDE, Schema, fields
 
@@ -34,6 +31,12 @@ class ProblemSchema(Schema):
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """Walk the app's routes and collect their documented operations into one spec."""
+    # Imported on the first /openapi.json, not with the app: a worker that is never asked
+    # for its description does not carry apispec and PyYAML (about 2 MB).
+    from apispec import APISpec  # noqa: PLC0415
+    from apispec.ext.marshmallow import MarshmallowPlugin  # noqa: PLC0415
+    from apispec_webframeworks.flask import FlaskPlugin  # noqa: PLC0415
+
     spec = APISpec(
         title="Exchange hub API",
         version=exchange.__version__,

@@ -1,4 +1,5 @@
-"""The store: SQLAlchemy models, Alembic migrations and the repositories over them.
+"""The store: SQLAlchemy models, Alembic migrations (`exchange.store.migrate`, imported only
+by what migrates: Alembic is large) and the repositories over them.
 
 SQLite is the embedded default and PostgreSQL the production database; both behave the
 same through this package. Nothing outside it imports SQLAlchemy.
@@ -6,7 +7,6 @@ same through this package. Nothing outside it imports SQLAlchemy.
 
 from exchange.store.database import Database, create_engine_for
 from exchange.store.errors import StoreUnavailable
-from exchange.store.migrate import current_revision, upgrade
 from exchange.store.records import (
     AuditDecision,
     AuditEntryDraft,
@@ -44,6 +44,4 @@ __all__ = [
     "PrincipalKind",
     "StoreUnavailable",
     "create_engine_for",
-    "current_revision",
-    "upgrade",
 ]
