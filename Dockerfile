@@ -5,7 +5,8 @@ COPY setup.cfg pyproject.toml README.md ./
 COPY exchange ./exchange
 COPY connectors ./connectors
 COPY schemas ./schemas
-RUN pip install --no-cache-dir .
+# The redis extra: rate-limit counters shared by the hub instances (docker-compose.yml).
+RUN pip install --no-cache-dir '.[redis]'
 USER nobody
 EXPOSE 8080
 CMD ["exchange", "serve"]

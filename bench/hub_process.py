@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,9 +66,14 @@ class RunningHub:
 
 @contextmanager
 def running_hub(
-    work_dir: Path, database_url: str, kafka_bootstrap: str, workers: int = 2
+    work_dir: Path,
+    database_url: str,
+    kafka_bootstrap: str,
+    workers: int = 2,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[RunningHub]:
-    """Initialise a deployment in `work_dir` and serve it until the block ends."""
+    """Initialise a deployment in `work_dir` and serve it until the block ends; `settings`
+    (`EXCHANGE_*`) override the production ones."""
     port = _free_port()
     data_dir = work_dir / "var"
     environment = {
@@ -80,6 +85,7 @@ def running_hub(
         "EXCHANGE_PORT": str(port),
         "EXCHANGE_WORKERS": str(workers),
         "EXCHANGE_CONNECTOR_ROOT": str(data_dir / "connectors"),
+        **(settings or {}),
     }
     _run_init(environment, work_dir)
     url = f"http://127.0.0.1:{port}"

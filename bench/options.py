@@ -33,6 +33,13 @@ class BenchOptions:
     audit_databases: tuple[StoreKind, ...] = ("sqlite", "postgres")
     audit_queries_per_filter: int = 40
     audit_export_limit: int = 100_000
+    # Fairness (bench/fairness.py): the limit, the flood's multiple of it, alternating
+    # rounds of unloaded and flooded samples. The limit must leave the administrator's
+    # set-up requests (8 at once) under it.
+    fairness_limit_per_s: int = 10
+    fairness_flood_factor: int = 5
+    fairness_rounds: int = 6
+    fairness_samples_per_round: int = 20
     kafka_port: int = BENCH_KAFKA_PORT
     output_dir: Path = RESULTS_DIR
 
@@ -63,4 +70,6 @@ SMOKE = BenchOptions(
     audit_databases=("sqlite",),
     audit_queries_per_filter=4,
     audit_export_limit=1_000,
+    fairness_rounds=1,
+    fairness_samples_per_round=5,
 )

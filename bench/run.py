@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.audit_scale import audit_at_scale
+from bench.fairness import measure_fairness, shape_of
 from bench.hub_process import RunningHub, running_hub
 from bench.latency import LatencyResult, hub_publish_to_pull, raw_kafka_produce_to_poll
 from bench.load import LoadResult, LoadShape
@@ -55,6 +56,7 @@ def run_bench(options: BenchOptions) -> tuple[dict[str, Any], list[Row]]:
             },
         }
         details |= _served_hub_figures(options)
+        details["fairness"] = _fairness(options)
         details["audit"] = {
             kind: _audit_on(kind, options, verify=kind == options.audit_databases[0])
             for kind in options.audit_databases
@@ -82,6 +84,15 @@ def _served_hub_figures(options: BenchOptions) -> dict[str, Any]:
         _say("profiling the publish path")
         figures["profile"] = _profiles(hub, database_url, province, options)
         return figures
+
+
+def _fairness(options: BenchOptions) -> dict[str, Any]:
+    _say("fairness: publish latency beside a department flooding over its rate limit")
+    with (
+        tempfile.TemporaryDirectory(prefix="exchange-bench-fairness-") as work,
+        _store(options.database, Path(work)) as url,
+    ):
+        return measure_fairness(Path(work), url, options.kafka_bootstrap, shape_of(options))
 
 
 def _latency(province: Province, options: BenchOptions) -> dict[str, Any]:

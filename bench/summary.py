@@ -23,6 +23,7 @@ def summarise(details: dict[str, Any], options: BenchOptions) -> tuple[dict[str,
         *_profile_rows(details["profile"], details["primitives_us"]),
         *_audit_rows(details["audit"], options.audit_entries),
         *_memory_rows(details["memory"]),
+        *_fairness_rows(details.get("fairness", {})),
     ]
     return _headline(details, options), rows
 
@@ -60,6 +61,7 @@ def _headline(details: dict[str, Any], options: BenchOptions) -> dict[str, float
         "hub_worker_rss_ratio_vs_bare_python": ratio(
             memory["hub_worker_peak_rss_mb_max"], memory.get("bare_python_rss_mb", NAN)
         ),
+        "fairness_p99_ratio": details.get("fairness", {}).get("p99_ratio", NAN),
     }
 
 
@@ -315,4 +317,23 @@ def _memory_rows(memory: dict[str, Any]) -> list[Row]:
             "",
             None,
         ),
+    ]
+
+
+def _fairness_rows(fairness: dict[str, Any]) -> list[Row]:
+    if "p99_ratio" not in fairness:
+        return []
+    flooded, unloaded = fairness["flooded"], fairness["unloaded"]
+    return [
+        Row(
+            f"publish p99 beside a department flooding at {fairness['flood_sent_per_s']:.0f}/s "
+            f"(limit {fairness['limit_per_s']}/s)",
+            flooded["p99_ms"],
+            "ms",
+            "same publisher, unloaded",
+            unloaded["p99_ms"],
+            fairness["p99_ratio"],
+            "<= 2 x unloaded",
+            fairness["p99_ratio"] <= 2,
+        )
     ]

@@ -16,7 +16,7 @@ from exchange.hub import Hub, open_hub
 from exchange.identity.keys import load_private_key
 from tests.support.signed_client import SignedClient
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.kafka"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.kafka", "tests.fixtures.redis"]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ SUMMARY_KEYS = (
     "audit_query_p95_ms_1m",
     "audit_verify_s_1m",
     "hub_worker_rss_mb",
+    "fairness_p99_ratio",
 )
 
 

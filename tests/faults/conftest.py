@@ -4,10 +4,13 @@ for with `-m faults` (`make test-faults`), never in the default `make test`."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.faults.hub_process import BackgroundCommand, HubProcess
 from tests.faults.own_kafka import BOOTSTRAP, forget_log, kafka_script
+from tests.fixtures.database import fresh_postgres_database
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,3 +33,31 @@ def faults_broker() -> Iterator[str]:
         pytest.skip(f"something else listens on {BOOTSTRAP}: not ours to restart")
     yield BOOTSTRAP
     kafka_script("stop")
+
+
+@pytest.fixture
+def deployment(faults_broker: str, postgres_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The production shape's settings (`EXCHANGE_*`) for hub processes, the audit writer
+    and connector workers: a fresh PostgreSQL database, the faults broker, no rate limit,
+    and a connector root in tmp_path."""
+    with fresh_postgres_database(postgres_url) as url:
+        yield {
+            "EXCHANGE_DATABASE_URL": url,
+            "EXCHANGE_TRANSPORT": "kafka",
+            "EXCHANGE_KAFKA_BOOTSTRAP_SERVERS": faults_broker,
+            "EXCHANGE_RATE_LIMIT_PER_PRINCIPAL": "",
+            "EXCHANGE_TOPIC_PARTITIONS": "3",
+            "EXCHANGE_AUDIT_CHECKPOINT_EVERY": "50",
+            "EXCHANGE_CONNECTOR_ROOT": str(tmp_path / "connectors"),
+            "EXCHANGE_CONNECTOR_POLL_INTERVAL_S": "0.05",
+        }
+
+
+@pytest.fixture
+def stop_afterwards() -> Iterator[list[HubProcess | BackgroundCommand]]:
+    """Processes a test appends here are stopped when it ends, however it ends (a test
+    stops them itself where the order matters; stopping twice does nothing)."""
+    started: list[HubProcess | BackgroundCommand] = []
+    yield started
+    for process in reversed(started):
+        process.stop()

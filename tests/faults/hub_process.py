@@ -89,18 +89,18 @@ class HubProcess:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
-class AuditWriterProcess:
-    """`exchange audit writer`, in its own process group."""
+class BackgroundCommand:
+    """An `exchange` subcommand in its own process group, started and signalled by a test."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = {**os.environ, **env}, log
+    def __init__(self, arguments: list[str], env: Mapping[str, str], log: Path) -> None:
+        self.arguments, self.env, self.log = arguments, {**os.environ, **env}, log
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start the writer (it resumes from its committed offset)."""
+        """Start the command, appending its output to the log."""
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [EXCHANGE, "audit", "writer"],
+                [EXCHANGE, *self.arguments],
                 env=self.env,
                 stdout=out,
                 stderr=out,
@@ -108,8 +108,50 @@ class AuditWriterProcess:
             )
 
     def signal(self, number: int) -> None:
-        """Send `number` to the writer's process group and wait for it to end."""
+        """Send `number` to the process group and wait for the process to end."""
         assert self.process is not None
         os.killpg(self.process.pid, number)
         self.process.wait(timeout=60)
         self.process = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process stays alive (its leases too, until they expire) but does
+        nothing until `thaw`."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after `freeze`."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        """SIGTERM (graceful), if still running; SIGKILL if it does not end in time."""
+        if self.process is None:
+            return
+        self.thaw()  # a frozen process would not act on SIGTERM
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.process = None
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+class AuditWriterProcess(BackgroundCommand):
+    """`exchange audit writer`: it resumes from its committed offset when started again."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        super().__init__(["audit", "writer"], env, log)
+
+
+class ConnectorWorkerProcess(BackgroundCommand):
+    """`exchange connect --url HUB --worker-id ID`: runs the connectors it leases."""
+
+    def __init__(self, env: Mapping[str, str], log: Path, hub_url: str, worker_id: str) -> None:
+        super().__init__(["connect", "--url", hub_url, "--worker-id", worker_id], env, log)
+        self.worker_id = worker_id

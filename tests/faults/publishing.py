@@ -8,13 +8,15 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from exchange.audit.checkpoints import hub_public_keys
 from exchange.audit.verify import verify_log
-from exchange.config import Settings
+from exchange.config import Settings, load_settings
 from exchange.records.envelope import decode_envelope, topic_for
 from exchange.store.database import Database
 from exchange.store.repositories import AuditRepository
@@ -27,18 +29,27 @@ BATCH_SIZE = 20
 STATE_DEADLINE_S = 60.0
 
 
+def onboard_department(admin: requests.Session, url: str, code: str) -> requests.Session:
+    """Register a department with a fresh key; a session signing as it (its `auth` holds
+    the private key)."""
+    response = admin.post(
+        f"{url}/v1/departments",
+        json={"code": code, "name": code.replace("-", " ").title(), "contact": f"x@{code}.gov"},
+    )
+    assert response.status_code == 201, response.text
+    private_key, jwk = new_key_pair()
+    response = admin.post(f"{url}/v1/departments/{code}/keys", json={"public_key": jwk})
+    assert response.status_code == 201, response.text
+    session = requests.Session()
+    session.auth = SigningAuth(private_key)
+    return session
+
+
 def onboard_market(
     admin: requests.Session, url: str, subject: str = LICENCE_SUBJECT
 ) -> requests.Session:
     """Register market regulation and its licence subject; a session signing as it."""
-    response = admin.post(
-        f"{url}/v1/departments",
-        json={"code": "market-regulation", "name": "Market", "contact": "m@example.gov"},
-    )
-    assert response.status_code == 201, response.text
-    private_key, jwk = new_key_pair()
-    response = admin.post(f"{url}/v1/departments/market-regulation/keys", json={"public_key": jwk})
-    assert response.status_code == 201, response.text
+    market = onboard_department(admin, url, "market-regulation")
     response = admin.post(
         f"{url}/v1/subjects",
         json={
@@ -49,9 +60,15 @@ def onboard_market(
         },
     )
     assert response.status_code == 201, response.text
-    market = requests.Session()
-    market.auth = SigningAuth(private_key)
     return market
+
+
+def deployment_settings(env: Mapping[str, str], data_dir: Path) -> Settings:
+    """The settings the processes of a deployment run with (from its `EXCHANGE_*`)."""
+    return load_settings(
+        environ={k: v for k, v in env.items() if k.startswith("EXCHANGE_")},
+        overrides={"data_dir": str(data_dir)},
+    )
 
 
 def records_on_topic(

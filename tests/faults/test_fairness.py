@@ -1,47 +1,47 @@
-"""Fairness under load: a department flooding the hub at five times its rate limit must not
-slow another department's publishing beyond twice its unloaded p99 latency.
+"""Fairness, functionally: one department flooding a real `exchange serve` at five times
+its rate limit is refused with 429 for everything over its limit, while another department
+publishing meanwhile is never refused and has every record acknowledged, on the topic and
+in the audit log.
 
-Measured as a ratio within one run, so that the machine's speed cancels out; unloaded and
-loaded samples are taken in alternating rounds, so that drift (other work on a shared
-machine) falls on both alike. The publisher stays under its limit and never retries.
+How much the flood slows the other department is a latency, measured by the benchmark
+harness (`bench/fairness.py`, `fairness_p99_ratio`), never asserted by a test.
 """
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
+import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from exchange.config import load_settings
 from exchange.identity.keys import load_private_key
 from tests.contract.signing_auth import SigningAuth
 from tests.faults.hub_process import HubProcess
-from tests.faults.publishing import onboard_market
+from tests.faults.publishing import (
+    assert_audit_log_verifies_and_holds,
+    onboard_department,
+    onboard_market,
+    records_on_topic,
+    wait_for_audit,
+)
 from tests.support.province import LICENCE_SUBJECT, licence
-from tests.support.signed_client import new_key_pair
 
-# A timed assertion: too noisy for CI on a shared 2-core machine (ratios of 0.8 to 3.7 were
-# seen), so it runs by hand with `make test-fairness`; the benchmark harness is where
-# latency belongs.
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timing]
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-LIMIT_PER_SECOND = 10
+# Per minute, so that the whole test runs inside one window: the counts are exact.
+LIMIT = 20
 FLOOD_FACTOR = 5
-ROUNDS = 6
-SAMPLES_PER_ROUND = 20
-MAX_P99_RATIO = 2.0
+PUBLISHES = LIMIT // 2  # the well-behaved department stays under its own limit
 
 
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
-    """A real `exchange serve`: the hub does not share the test's interpreter."""
-    process = HubProcess(
-        tmp_path / "var", {"EXCHANGE_RATE_LIMIT_PER_PRINCIPAL": f"{LIMIT_PER_SECOND}/second"}
-    )
+    process = HubProcess(tmp_path / "var", {"EXCHANGE_RATE_LIMIT_PER_PRINCIPAL": f"{LIMIT}/minute"})
     process.init()
     process.start()
     yield process
@@ -49,88 +49,49 @@ def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
 
 
 class Flood:
-    """One department sending FLOOD_FACTOR times its limit, paced, while running."""
+    """One department sending FLOOD_FACTOR times its limit, as fast as it can, from a thread."""
 
     def __init__(self, session: requests.Session, url: str) -> None:
         self.session, self.url = session, url
-        self.counts: dict[int, int] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Flood:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=30)
+        self.statuses: Counter[int] = Counter()
+        self.retry_after: set[str] = set()
+        self.thread = threading.Thread(target=self._run)
 
     def _run(self) -> None:
-        interval = 1.0 / (LIMIT_PER_SECOND * FLOOD_FACTOR)
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            status = self.session.get(f"{self.url}/v1/subjects", timeout=30).status_code
-            self.counts[status] = self.counts.get(status, 0) + 1
-            # Pacing, not waiting: the flood's rate is the fault being injected.
-            time.sleep(max(0.0, interval - (time.perf_counter() - started)))
+        for _ in range(LIMIT * FLOOD_FACTOR):
+            response = self.session.get(f"{self.url}/v1/subjects", timeout=30)
+            self.statuses[response.status_code] += 1
+            if response.status_code == 429:
+                self.retry_after.add(response.headers.get("Retry-After", ""))
 
 
-class Publisher:
-    """A well-behaved department publishing one record at a time, under its limit."""
-
-    def __init__(self, session: requests.Session, url: str) -> None:
-        self.session, self.url = session, url
-        self.next_number = 0
-
-    def latencies(self, count: int) -> list[float]:
-        measured = []
-        for _ in range(count):
-            self.next_number += 1
-            started = time.perf_counter()
-            response = self.session.post(
-                f"{self.url}/v1/subjects/{LICENCE_SUBJECT}/records",
-                json={"records": [{"payload": licence(self.next_number)}]},
-                timeout=30,
-            )
-            measured.append(time.perf_counter() - started)
-            assert response.status_code == 201, response.text
-            time.sleep(max(0.0, 1.5 / LIMIT_PER_SECOND - measured[-1]))  # stay under the limit
-        return measured
-
-
-def _p99(latencies: list[float]) -> float:
-    return statistics.quantiles(latencies, n=100)[98]
-
-
-def _department(admin: requests.Session, url: str, code: str) -> requests.Session:
-    private_key, jwk = new_key_pair()
-    response = admin.post(
-        f"{url}/v1/departments", json={"code": code, "name": code, "contact": "x@example.gov"}
-    )
-    assert response.status_code == 201, response.text
-    response = admin.post(f"{url}/v1/departments/{code}/keys", json={"public_key": jwk})
-    assert response.status_code == 201, response.text
-    session = requests.Session()
-    session.auth = SigningAuth(private_key)
-    return session
-
-
-def test_a_flooding_department_leaves_another_departments_p99_within_twice(hub_process, tmp_path):
+def test_a_flooding_department_is_refused_and_another_is_served_in_full(hub_process, tmp_path):
     url = hub_process.url
     admin = requests.Session()
     admin.auth = SigningAuth(load_private_key(tmp_path / "var" / "keys" / "admin.pem"))
-    publisher = Publisher(onboard_market(admin, url), url)
-    flood = Flood(_department(admin, url, "flooder"), url)
-    publisher.latencies(SAMPLES_PER_ROUND)  # warm up: connections, caches
-    unloaded: list[float] = []
-    loaded: list[float] = []
-    for _ in range(ROUNDS):
-        unloaded += publisher.latencies(SAMPLES_PER_ROUND)
-        with flood:
-            loaded += publisher.latencies(SAMPLES_PER_ROUND)
-    assert flood.counts.get(429, 0) > flood.counts.get(200, 0), flood.counts  # over its limit
-    ratio = _p99(loaded) / _p99(unloaded)
-    assert ratio <= MAX_P99_RATIO, (ratio, _p99(unloaded), _p99(loaded), flood.counts)
+    market = onboard_market(admin, url)
+    flood = Flood(onboard_department(admin, url, "flooder"), url)
+
+    flood.thread.start()
+    answers = [
+        market.post(
+            f"{url}/v1/subjects/{LICENCE_SUBJECT}/records",
+            json={"records": [{"payload": licence(n)}]},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+            timeout=60,
+        )
+        for n in range(PUBLISHES)
+    ]
+    flood.thread.join(timeout=120)
+
+    assert flood.statuses == {200: LIMIT, 429: LIMIT * (FLOOD_FACTOR - 1)}, flood.statuses
+    assert all(value.isdigit() and int(value) > 0 for value in flood.retry_after)
+    assert [a.status_code for a in answers] == [201] * PUBLISHES, [a.text for a in answers]
+    acknowledged = {record["record_id"] for a in answers for record in a.json()["records"]}
+    assert len(acknowledged) == PUBLISHES
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp_path / "var")})
+    on_topic = {e["record_id"] for e in records_on_topic(settings, at_least=PUBLISHES)}
+    assert acknowledged <= on_topic
+    wait_for_audit(settings, acknowledged)
+    hub_process.stop()  # its in-process audit writer signs a last checkpoint
+    assert_audit_log_verifies_and_holds(settings, acknowledged)

@@ -63,7 +63,7 @@ def hub(faults_broker: str, tmp_path: Path) -> Iterator[Hub]:
     opened.close()
 
 
-def test_a_broker_outage_is_refused_with_503_and_loses_nothing(hub, tmp_path):
+def test_a_broker_outage_is_refused_with_503_and_loses_nothing(hub, stop_afterwards, tmp_path):
     writer = AuditWriterProcess(
         {
             "EXCHANGE_DATA_DIR": str(hub.settings.data_dir),
@@ -72,6 +72,7 @@ def test_a_broker_outage_is_refused_with_503_and_loses_nothing(hub, tmp_path):
         },
         tmp_path / "audit-writer.log",
     )
+    stop_afterwards.append(writer)
     writer.start()
     subject = f"{LICENCE_SUBJECT}-{uuid.uuid4().hex[:10]}"
     with serving(create_app(hub)) as url:
