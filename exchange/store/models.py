@@ -110,6 +110,7 @@ class AuditEntryModel(Base):
     __table_args__ = (
         CheckConstraint("decision IN ('allow', 'deny', 'error')", name="decision"),
         Index("ix_audit_entries_actor_seq", "actor", "seq"),
+        Index("ix_audit_entries_actor_decision_seq", "actor", "decision", "seq"),
         Index("ix_audit_entries_subject_seq", "subject", "seq"),
         Index("ix_audit_entries_action_seq", "action", "seq"),
         Index("ix_audit_entries_decision_seq", "decision", "seq"),
