@@ -3,6 +3,8 @@ with `Retry-After`, so that one department flooding the hub cannot starve the ot
 
 The counters live in the store named by `rate_limit_storage_url` (any `limits` storage
 URI): `memory://` for one process, `redis://host:6379` shared by every hub instance.
+While a shared store is unreachable each process counts in its own memory (the limit then
+holds per process, not per hub), so a Redis outage degrades the limits, not the service.
 Unauthenticated requests are refused by the signature check before they are counted; the
 public probes are not limited at all.
 """
@@ -43,6 +45,9 @@ def install_rate_limits(app: Flask, settings: Settings) -> Limiter | None:
         storage_uri=settings.rate_limit_storage_url,
         headers_enabled=True,
         strategy="moving-window",
+        # A shared store that goes away must not take the hub down with it: each process
+        # counts on its own until the store answers again (flask-limiter checks it back).
+        in_memory_fallback_enabled=True,
     )
     app.extensions[EXTENSION_KEY] = limiter
     return limiter

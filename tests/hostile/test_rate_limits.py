@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -18,10 +19,14 @@ from tests.support.signed_client import SignedClient, onboard_department
 PROBLEMS = "https://exchange.example.gov/problems/"
 
 
-def _hub(tmp_path, limit: str) -> Hub:
+def _hub(tmp_path, limit: str, storage_url: str = "memory://") -> Hub:
     settings = load_settings(
         environ={},
-        overrides={"data_dir": str(tmp_path / "var"), "rate_limit_per_principal": limit},
+        overrides={
+            "data_dir": str(tmp_path / "var"),
+            "rate_limit_per_principal": limit,
+            "rate_limit_storage_url": storage_url,
+        },
     )
     initialise(settings)
     return open_hub(settings)
@@ -58,3 +63,21 @@ def test_probes_are_not_limited(limited):
     _, admin = limited
     statuses = {admin.client.get("/v1/health").status_code for _ in range(20)}
     assert statuses == {200}
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_shared_store_degrades_to_per_process_limits(tmp_path):
+    # Nothing listens on the port: every call to the Redis counters fails to connect.
+    hub = _hub(tmp_path, "3/minute", f"redis://127.0.0.1:{_unused_port()}")
+    try:
+        client = create_app(hub).test_client()
+        admin = SignedClient(client, load_private_key(hub.settings.keys_dir / "admin.pem"), "admin")
+        statuses = [admin.get("/v1/departments").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429], "served, and still limited, without Redis"
+    finally:
+        hub.close()
