@@ -165,7 +165,10 @@ def verify_request(
     if request.body or content_digest_value is not None:
         check_content_digest(content_digest_value, request.body)
     _require_valid_signature(request, signature_input, signature, public_key)
-    remembered_until = datetime.fromtimestamp(claims.created, UTC) + timedelta(seconds=window_s)
+    # `_require_fresh` compares whole seconds, so a request is still fresh until just before
+    # created + window + 1 s: the nonce must be remembered that long, or a replay in that
+    # last second would pass.
+    remembered_until = datetime.fromtimestamp(claims.created, UTC) + timedelta(seconds=window_s + 1)
     if not nonces.remember(claims.key_id, claims.nonce, remembered_until):
         raise NonceReplayed(f"nonce {claims.nonce!r} was already used with key {claims.key_id!r}")
     return VerifiedSignature(

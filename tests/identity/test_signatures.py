@@ -31,6 +31,7 @@ from exchange.identity.signatures import (
     sign_request,
     verify_request,
 )
+from exchange.store.repositories import NonceRepository
 from tests.identity.fakes import InMemoryKeys, InMemoryNonces
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -168,9 +169,30 @@ def test_expires_in_the_future_is_accepted_and_reported(private_key, key_id, key
     assert verified.expires == NOW_S + 60
 
 
-def test_nonce_is_remembered_until_created_plus_window(private_key, key_id, keys, nonces):
+def test_nonce_is_remembered_while_its_request_is_fresh(private_key, key_id, keys, nonces):
     verified = verify(signed(private_key, key_id, created=NOW_S - 10), keys, nonces, window_s=120)
-    assert nonces.seen == {(key_id, verified.nonce): NOW - timedelta(seconds=10 - 120)}
+    assert nonces.seen == {(key_id, verified.nonce): NOW - timedelta(seconds=10 - 121)}
+
+
+@pytest.mark.parametrize("late_s", [0.5, 300.0, 300.5, 300.999])
+def test_a_replay_is_refused_up_to_the_last_fresh_instant(private_key, key_id, keys, db, late_s):
+    # The real store, whose clock is the replay's own instant: an expired nonce row would be
+    # taken over as new.
+    replayed_at = NOW + timedelta(seconds=late_s)
+    store = NonceRepository(db, clock=lambda: replayed_at)
+    request = signed(private_key, key_id)
+    verify(request, keys, store)
+    with pytest.raises(NonceReplayed):
+        verify(request, keys, store, now=replayed_at)
+
+
+def test_once_stale_a_replayed_request_is_refused_as_stale(private_key, key_id, keys, db):
+    replayed_at = NOW + timedelta(seconds=301)
+    store = NonceRepository(db, clock=lambda: replayed_at)
+    request = signed(private_key, key_id)
+    verify(request, keys, store)
+    with pytest.raises(SignatureStale):
+        verify(request, keys, store, now=replayed_at)
 
 
 # --- refused -------------------------------------------------------------------------------

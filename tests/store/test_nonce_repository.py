@@ -7,8 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from exchange.store.database import Database
+from exchange.store.models import UsedNonceModel
 from exchange.store.repositories import NonceRepository
 
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -85,3 +87,19 @@ def test_racing_take_overs_of_an_expired_nonce_accept_it_exactly_once(database_u
             database.close()
 
     assert outcomes.count(True) == 1, outcomes
+
+
+def test_every_nth_remember_forgets_the_expired_nonces(db):
+    nonces = NonceRepository(db, clock=lambda: NOW, purge_every=3)
+    nonces.remember("kid-1", "expired", NOW - timedelta(seconds=1))
+    nonces.remember("kid-1", "live", LATER)
+    assert _stored(db) == {"expired", "live"}
+
+    nonces.remember("kid-1", "third", LATER)  # the third call purges first
+
+    assert _stored(db) == {"live", "third"}
+
+
+def _stored(db: Database) -> set[str]:
+    with db.session() as session:
+        return set(session.scalars(select(UsedNonceModel.nonce)))

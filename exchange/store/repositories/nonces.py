@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 from sqlalchemy import delete, insert, update
@@ -13,6 +14,9 @@ from exchange.store.models import UsedNonceModel
 
 # Built once: a constant statement's compiled form is found in the cache at once.
 _INSERT_NONCE = insert(UsedNonceModel)
+# Every signed request adds a row; one request in this many also forgets the expired ones,
+# so the table stays about one signature window of traffic long without a separate job.
+PURGE_EVERY = 1000
 
 
 class NonceRepository:
@@ -22,9 +26,13 @@ class NonceRepository:
     the same nonce at the same moment cannot both accept it: exactly one insert wins.
     """
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, db: Database, clock: Clock = utc_now, purge_every: int = PURGE_EVERY
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._purge_every = purge_every
+        self._remembered = itertools.count(1)  # thread-safe under the GIL
 
     def remember(self, key_id: str, nonce: str, expires_at: datetime) -> bool:
         """Records a nonce as used until `expires_at`.
@@ -32,6 +40,8 @@ class NonceRepository:
         Returns False when it is already recorded and not yet expired (a replay); an
         expired record that was not purged yet is taken over and counts as new.
         """
+        if next(self._remembered) % self._purge_every == 0:
+            self.purge_expired(self._clock())
         # One autocommit statement: the hot path of every signed request.
         try:
             with self._db.autocommit() as connection:
