@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "department": "exchange.cli.identity:department",
     "operator": "exchange.cli.identity:operator",
     "key": "exchange.cli.identity:key",
+    "hub": "exchange.cli.hub_key:hub",
 }
 
 
