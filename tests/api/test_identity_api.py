@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from dataclasses import replace
 
@@ -311,3 +312,46 @@ def test_whoami_names_the_signing_principal(admin):
         "key_id": tax.key_id,
     }
     assert admin.get("/v1/whoami").get_json()["role"] == "admin"
+
+
+def _refusals(admin) -> dict[str, tuple[dict[str, str], bytes, bytes]]:
+    """Each refusal reason: the headers, the body signed and the body sent."""
+    key = admin.private_key
+    body = b'{"code":"secret-dept","name":"Secret","contact":"x"}'
+    malformed = _signed_headers(key)
+    malformed["Signature"] = "sig1=not-a-byte-sequence"
+    now = int(time.time())
+    return {
+        "key-unknown": (_signed_headers(generate_private_key()), b"", b""),
+        "signature-malformed": (malformed, b"", b""),
+        "signature-invalid": (_signed_headers(key, path="/v1/departments/other"), b"", b""),
+        "digest-mismatch": (
+            _signed_headers(key, method="POST", body=body),
+            body,
+            body.replace(b"Secret", b"Secrez"),
+        ),
+        "signature-stale": (_signed_headers(key, created=now - 301), b"", b""),
+    }
+
+
+REFUSALS = ["key-unknown", "signature-malformed", "signature-invalid", "digest-mismatch"]
+
+
+@pytest.mark.parametrize("reason", [*REFUSALS, "signature-stale"])
+def test_each_refusal_is_audited_with_its_reason_and_without_the_body(client, hub, admin, reason):
+    headers, _, sent = _refusals(admin)[reason]
+    method = "POST" if sent else "GET"
+    response = _send(client, method, "/v1/departments", headers, sent)
+    assert _problem_type(response) == reason
+    request_id = response.headers["X-Request-Id"]
+
+    [entry] = [e for e in AuditRepository(hub.database).scan() if e.request_id == request_id]
+
+    assert (entry.decision, entry.status) == ("deny", 401)
+    assert entry.reason == response.get_json()["detail"]
+    claimed = re.search(r'keyid="([^"]+)"', headers["Signature-Input"])
+    assert claimed
+    assert entry.actor == claimed.group(1), "the actor as claimed: its key id"
+    assert "Secre" not in repr(entry), "the body is never stored, only its digest"
+    if sent:
+        assert entry.request_digest

@@ -91,3 +91,13 @@ def test_the_key_owner_must_be_named_once(run, tmp_path):
     result = run("key", "add", str(public_file))
     assert result.exit_code == 2
     assert "exactly one of --department or --operator" in result.output
+
+
+def test_the_key_file_may_come_from_exchange_key_file(hub_url, embedded_settings):
+    env = {"EXCHANGE_KEY_FILE": str(embedded_settings.keys_dir / "admin.pem")}
+    listed = CliRunner().invoke(main, ["department", "list", "--url", hub_url], env=env)
+    assert listed.exit_code == 0, listed.output
+    without = CliRunner().invoke(
+        main, ["department", "list", "--url", hub_url], env={"EXCHANGE_KEY_FILE": ""}
+    )
+    assert without.exit_code != 0
