@@ -1,4 +1,4 @@
-"""Exchange's content-model policy: record shapes are closed unless a subject opts out.
+"""Exchange's content-model policy: record shapes are closed, for every subject (no opt-out).
 
 An object schema that declares `properties` must also say `"additionalProperties": false`.
 Then every field a department publishes is declared, so grants can name it and

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 
 from exchange.audit.checkpoints import hub_public_keys
 from exchange.records.envelope import decode_envelope, topic_for
@@ -251,3 +252,32 @@ def test_a_nested_key_field_gives_the_record_key(admin, hub):
     )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["records"][0]["key"] == payload["insured_person"]["citizen_id"]
+
+
+def test_publishing_with_a_deprecated_version_is_refused_and_produces_nothing(market, hub):
+    versions = f"/v1/subjects/{LICENCE_SUBJECT}/versions"
+    assert market.delete(f"{versions}/1").status_code == 200
+
+    response = market.post(
+        f"/v1/subjects/{LICENCE_SUBJECT}/records",
+        json={"schema_version": 1, "records": [{"payload": licence(1)}]},
+    )
+
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"].endswith("/schema-version-deprecated")
+    assert (problem["subject"], problem["version"]) == (LICENCE_SUBJECT, 1)
+    assert _records_on_topic(hub) == []
+
+
+def test_the_envelope_on_the_topic_is_valid_under_the_published_envelope_schema(market, hub):
+    envelope_schema = json.loads((ROOT / "schemas" / "envelope.schema.json").read_text())
+    validator = Draft202012Validator(envelope_schema, format_checker=FormatChecker())
+    assert _publish(market, [{"payload": licence(1)}]).status_code == 201
+
+    [envelope] = _records_on_topic(hub)
+
+    assert [error.message for error in validator.iter_errors(envelope)] == []
+    # The envelope schema is closed, so the check above also catches a member it lacks.
+    assert not validator.is_valid(envelope | {"unexpected": 1})

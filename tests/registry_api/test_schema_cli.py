@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from exchange.api import create_app
 from exchange.cli import main
 from exchange.identity.keys import load_private_key
+from exchange.registry.catalogue import catalogue_for
 from tests.registry_api.conftest import LICENCE_SCHEMA, licence_schema
 from tests.support.signed_client import SignedClient, onboard_department
 
@@ -63,7 +64,8 @@ def test_register_prints_the_version_and_topic(hub_url, admin_key_file, tmp_path
     result = register_licence(hub_url, admin_key_file, tmp_path)
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {
+    assert result.stderr == "registered subject market-regulation.business-licence: version 1\n"
+    assert json.loads(result.stdout) == {
         "subject": "market-regulation.business-licence",
         "version": 1,
         "topic": "exchange.records.market-regulation.business-licence",
@@ -118,3 +120,66 @@ def test_check_says_compatible_or_lists_each_incompatibility_and_exits_1(
     assert bad.exit_code == 1
     assert "incompatible: " in bad.output
     assert "/properties/capital" in bad.output
+
+
+def test_register_without_a_key_field_is_a_usage_error_naming_the_option(
+    hub_url, admin_key_file, tmp_path
+):
+    schema_file = write(tmp_path, "licence.json", LICENCE_SCHEMA)
+
+    result = run(
+        hub_url,
+        admin_key_file,
+        "register",
+        schema_file,
+        "--subject",
+        "market-regulation.business-licence",
+        "--owner",
+        "market-regulation",
+    )
+
+    assert result.exit_code == 2
+    assert "--key-field" in result.output
+    assert run(hub_url, admin_key_file, "list").output == ""
+
+
+def test_register_of_an_existing_subject_registers_its_next_version(
+    hub_url, admin_key_file, tmp_path
+):
+    register_licence(hub_url, admin_key_file, tmp_path)
+    next_file = write(tmp_path, "v2.json", licence_schema(branch={"type": "string"}))
+    subject = ["--subject", "market-regulation.business-licence", "--key-field", "credit_code"]
+
+    second = run(hub_url, admin_key_file, "register", next_file, *subject)
+    repeated = run(hub_url, admin_key_file, "register", next_file, *subject)
+
+    assert second.exit_code == 0, second.output
+    assert "registered version 2" in second.stderr
+    assert json.loads(second.stdout) == {
+        "subject": "market-regulation.business-licence",
+        "version": 2,
+    }
+    assert repeated.exit_code == 0, repeated.output
+    assert "identical to version 2, nothing registered" in repeated.stderr
+
+
+def test_register_of_an_existing_subject_with_another_key_field_changes_nothing(
+    hub, hub_url, admin_key_file, tmp_path
+):
+    register_licence(hub_url, admin_key_file, tmp_path)
+    next_file = write(tmp_path, "v2.json", licence_schema(branch={"type": "string"}))
+
+    result = run(
+        hub_url,
+        admin_key_file,
+        "register",
+        next_file,
+        "--subject",
+        "market-regulation.business-licence",
+        "--key-field",
+        "name",
+    )
+
+    assert result.exit_code == 1
+    assert "--key-field 'name' (the subject has 'credit_code')" in result.output
+    assert len(catalogue_for(hub).versions("market-regulation.business-licence")) == 1

@@ -6,11 +6,6 @@ from __future__ import annotations
 import pytest
 
 from exchange.registry.catalogue import catalogue_for
-from exchange.registry.catalogue_errors import (
-    SchemaVersionDeprecated,
-    UnknownSchemaVersion,
-    UnknownSubject,
-)
 from tests.registry_api.conftest import LICENCE_SCHEMA, PROBLEMS, licence_schema, register
 
 SUBJECT = "market-regulation.business-licence"
@@ -147,32 +142,81 @@ def test_deprecating_the_latest_version_makes_latest_the_previous_active_one(mar
     assert len(market.get(VERSIONS).get_json()["versions"]) == 2
 
 
-def test_deprecated_version_is_not_publishable_and_latest_active_is(market, hub, licence):
+def _publish(client, version: int | None = None):
+    body: dict = {"records": [{"payload": {"credit_code": "91350100M000100Y43", "name": "Shop"}}]}
+    if version is not None:
+        body["schema_version"] = version
+    return client.post(f"/v1/subjects/{SUBJECT}/records", json=body)
+
+
+def test_deprecated_version_is_not_publishable_and_latest_active_is(market, licence):
     market.post(VERSIONS, json={"schema": licence_schema(branch={"type": "string"})})
     market.delete(f"{VERSIONS}/1")
-    catalogue = catalogue_for(hub)
 
-    with pytest.raises(SchemaVersionDeprecated):
-        catalogue.ensure_publishable(SUBJECT, 1)
-    assert catalogue.ensure_publishable(SUBJECT, 2).version == 2
-    assert catalogue.ensure_publishable(SUBJECT, None).version == 2
+    refused = _publish(market, 1)
+
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert refused.get_json()["type"] == PROBLEMS + "schema-version-deprecated"
+    assert refused.get_json()["version"] == 1
+    assert _publish(market, 2).get_json()["schema_version"] == 2
+    assert _publish(market).get_json()["schema_version"] == 2
 
 
-def test_nothing_is_publishable_once_every_version_is_deprecated(market, hub, licence):
+def test_nothing_is_publishable_once_every_version_is_deprecated(market, licence):
     market.delete(f"{VERSIONS}/1")
 
-    with pytest.raises(UnknownSchemaVersion):
-        catalogue_for(hub).ensure_publishable(SUBJECT, None)
+    refused = _publish(market)
+
+    assert refused.status_code == 404
+    assert refused.get_json()["type"] == PROBLEMS + "unknown-schema-version"
     assert market.get(f"{VERSIONS}/latest").status_code == 404
 
 
-def test_unknown_subject_or_version_is_not_publishable(hub, licence):
-    catalogue = catalogue_for(hub)
+def test_unknown_subject_or_version_is_not_publishable(market, licence):
+    unknown_subject = market.post(
+        "/v1/subjects/market-regulation.nothing/records",
+        json={"records": [{"payload": {"credit_code": "91350100M000100Y43", "name": "Shop"}}]},
+    )
+    unknown_version = _publish(market, 5)
 
-    with pytest.raises(UnknownSubject):
-        catalogue.ensure_publishable("market-regulation.nothing", None)
-    with pytest.raises(UnknownSchemaVersion):
-        catalogue.ensure_publishable(SUBJECT, 5)
+    assert unknown_subject.get_json()["type"] == PROBLEMS + "unknown-subject"
+    assert unknown_version.get_json()["type"] == PROBLEMS + "unknown-schema-version"
+
+
+def test_identical_schema_of_a_deprecated_version_is_409_saying_how_to_proceed(market, licence):
+    market.post(VERSIONS, json={"schema": licence_schema(branch={"type": "string"})})
+    market.delete(f"{VERSIONS}/1")
+
+    again = market.post(VERSIONS, json={"schema": LICENCE_SCHEMA})
+
+    assert again.status_code == 409
+    assert again.mimetype == "application/problem+json"
+    problem = again.get_json()
+    assert problem["type"] == PROBLEMS + "schema-version-deprecated"
+    assert (problem["subject"], problem["version"]) == (SUBJECT, 1)
+    assert "new version" in problem["detail"]
+    assert len(market.get(VERSIONS).get_json()["versions"]) == 2
+
+
+def test_the_way_forward_after_a_deprecated_duplicate_registers_a_new_version(market, licence):
+    market.delete(f"{VERSIONS}/1")
+    renamed = LICENCE_SCHEMA | {"description": "Licences, registered again after deprecation"}
+
+    response = market.post(VERSIONS, json={"schema": renamed})
+
+    assert response.status_code == 201
+    assert response.get_json()["version"] == 2
+    assert _publish(market).get_json()["schema_version"] == 2
+
+
+def test_repeating_a_subject_registration_whose_version_was_deprecated_is_409(market, licence):
+    market.delete(f"{VERSIONS}/1")
+
+    again = register(market)
+
+    assert again.status_code == 409
+    assert again.get_json()["type"] == PROBLEMS + "schema-version-deprecated"
 
 
 def test_validator_of_a_version_judges_records_and_is_reused(hub, licence):
@@ -185,3 +229,13 @@ def test_validator_of_a_version_judges_records_and_is_reused(hub, licence):
         "/credit_code"
     ]
     assert catalogue_for(hub).validator_for(SUBJECT, 1) is validator
+
+
+def test_compatibility_is_still_checked_against_a_deprecated_version(market, licence):
+    market.delete(f"{VERSIONS}/1")
+
+    response = market.post(VERSIONS, json={"schema": breaking_schema()})
+
+    assert response.status_code == 409
+    assert response.get_json()["type"] == PROBLEMS + "schema-incompatible"
+    assert len(market.get(VERSIONS).get_json()["versions"]) == 1

@@ -4,7 +4,6 @@ the topic provisioned on the transport before the subject is stored."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -214,23 +213,24 @@ def test_too_deep_schema_is_refused(market):
     assert response.get_json()["type"] == PROBLEMS + "schema-too-deep"
 
 
-def test_catastrophic_backtracking_pattern_runs_in_linear_time_and_the_hub_keeps_answering(
-    market, hub
-):
-    # `^(a+)+$` takes exponential time in a backtracking engine on "aaaa...!"; the hub's
-    # engine (RE2) runs it in linear time, so it is accepted and harmless.
+def test_catastrophic_backtracking_pattern_is_harmless_and_the_hub_keeps_answering(market):
+    # `^(a+)+$` takes exponential time in a backtracking engine on "aaaa...!" (Python's `re`
+    # would not finish this record in any test run); the hub runs patterns in RE2, in time
+    # linear in the input, so the schema is accepted and the hostile record is refused.
+    subject = "market-regulation.business-licence"
     schema = licence_schema(motto={"type": "string", "pattern": "^(a+)+$"})
     assert register(market, schema=schema).status_code == 201
-    validator = catalogue_for(hub).validator_for("market-regulation.business-licence", 1)
     hostile = {"credit_code": "9" * 18, "name": "x", "motto": "a" * 50_000 + "!"}
 
-    started = time.monotonic()
-    issues = validator.errors_for(hostile)
-    elapsed = time.monotonic() - started
+    refused = market.post(
+        f"/v1/subjects/{subject}/records", json={"records": [{"payload": hostile}]}
+    )
+    next_request = market.get(f"/v1/subjects/{subject}")
 
-    assert [issue.path for issue in issues] == ["/motto"]
-    assert elapsed < 2
-    assert market.get("/v1/subjects/market-regulation.business-licence").status_code == 200
+    assert refused.status_code == 422
+    [record_errors] = refused.get_json()["errors"]
+    assert [error["path"] for error in record_errors["errors"]] == ["/motto"]
+    assert next_request.status_code == 200
 
 
 def test_refused_schema_leaves_the_hub_answering_the_next_request(market):
