@@ -20,6 +20,10 @@ verified) and calls `put()`, then acknowledges them. A delivery may come again (
 crash before the acknowledgement), so `put()` must be idempotent by `record_id`. `put()`
 returns the deliveries it can never write (with the reason; they go to the dead-letter
 topic) and raises for anything that may succeed later (everything is then redelivered).
+When a pull brings nothing, the runtime calls `on_idle()` instead: a sink that finishes
+work by time (a file segment due for rotation, a buffer to flush) does it there, since no
+`put()` may come for a long while. Every delivery `put()` wrote before is acknowledged by
+then. The default does nothing.
 
 Implementations run on one thread of a worker; they must not block for long in one call
 (a batch at a time), so pausing and stopping stay responsive.
@@ -81,11 +85,14 @@ class ConnectorEnvironment:
 @dataclass(frozen=True)
 class SourceRecord:
     """A record read from a department system; `key` None lets the subject's key field
-    name it. `position` says where it came from (file and line, row id...)."""
+    name it. `position` says where it came from (file and line, row id...); `original` is
+    the bytes it was read from (a CSV or JSON Lines line), which a dead letter carries if
+    the hub refuses the record (None: the payload's JSON stands in for them)."""
 
     payload: Any
     position: Mapping[str, Any]
     key: str | None = None
+    original: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +231,10 @@ class SinkConnector(Configurable, ABC):
     def put(self, deliveries: Sequence[Mapping[str, Any]]) -> list[RejectedDelivery]:
         """Write `deliveries` durably (idempotent by `record_id`); return those that can
         never be written. Raise for a failure that may pass (all are redelivered)."""
+
+    def on_idle(self) -> None:
+        """A pull brought nothing (everything written so far is acknowledged): finish
+        time-bound work now. Raise as `put()` does."""
 
     def close(self) -> None:
         """Release what the sink holds."""

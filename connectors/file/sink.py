@@ -3,7 +3,11 @@
 The segment being written is `<prefix>-<first record time>-<n>.jsonl.part`; every `put` is
 flushed and fsynced before the runtime acknowledges the deliveries. A segment is rotated
 (renamed to its final `.jsonl` name, an atomic step, so readers only ever see complete
-files) once it reaches `max_bytes` or is older than `max_age_s`, before the next write.
+files) once it reaches `max_bytes` or is older than `max_age_s`: before the next write, or
+on an idle tick (`on_idle`, when a pull brought nothing), so a quiet segment is finished too.
+Its age counts from its creation, kept in memory (or, for a segment found on disk after a
+restart, from the time in its name): not from the file's timestamps, which every append
+refreshes. Rotation only happens between batches, once the previous batch is acknowledged.
 A redelivery (after a crash before the acknowledgement) is recognised by its `record_id`
 among the records of the open segment, which holds everything not yet acknowledged, and
 is not written twice.
@@ -11,10 +15,11 @@ is not written twice.
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from connectors.base import (
 from connectors.paths import path_errors, resolve_under
 
 PART_SUFFIX = ".part"
+STAMP_FORMAT = "%Y%m%dT%H%M%S"
 
 
 class FileSinkConfig(SinkConfig):
@@ -62,9 +68,13 @@ class FileSink(SinkConnector):
         self._prefix = str(config["prefix"])
         self._max_bytes = int(config["max_bytes"])
         self._max_age_s = float(config["max_age_s"])
+        # Wall-clock seconds; a test may replace it to age segments without sleeping.
+        self.clock: Callable[[], float] = time.time
         self._segment = self._existing_segment()
+        self._opened_at = 0.0
         if self._segment is not None:
             _cut_partial_line(self._segment)
+            self._opened_at = _stamp_of(self._segment, self._prefix)
         self._written = _record_ids_in(self._segment) if self._segment else set()
 
     def put(self, deliveries: Sequence[Mapping[str, Any]]) -> list[RejectedDelivery]:
@@ -82,6 +92,11 @@ class FileSink(SinkConnector):
         self._written.update(str(d.get("record_id")) for d in fresh)
         return []
 
+    def on_idle(self) -> None:
+        """Nothing came: finish the open segment if it is due, so a quiet one is not left
+        as `.part` until the next delivery."""
+        self._rotate_if_due()
+
     def close(self) -> None:
         """Finish the open segment, so everything written is in a final file."""
         self._rotate()
@@ -89,8 +104,8 @@ class FileSink(SinkConnector):
     def _rotate_if_due(self) -> None:
         if self._segment is None:
             return
-        stat = self._segment.stat()
-        if stat.st_size >= self._max_bytes or time.time() - stat.st_ctime >= self._max_age_s:
+        too_old = self.clock() - self._opened_at >= self._max_age_s
+        if too_old or self._segment.stat().st_size >= self._max_bytes:
             self._rotate()
 
     def _rotate(self) -> None:
@@ -100,7 +115,8 @@ class FileSink(SinkConnector):
         self._written = set()
 
     def _new_segment(self) -> Path:
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        self._opened_at = self.clock()
+        stamp = time.strftime(STAMP_FORMAT, time.gmtime(self._opened_at))
         number = 0
         while True:
             final = self.directory / f"{self._prefix}-{stamp}-{number}.jsonl"
@@ -113,6 +129,16 @@ class FileSink(SinkConnector):
     def _existing_segment(self) -> Path | None:
         parts = sorted(self.directory.glob(f"{self._prefix}-*.jsonl{PART_SUFFIX}"))
         return parts[-1] if parts else None
+
+
+def _stamp_of(segment: Path, prefix: str) -> float:
+    """When a segment found on disk was opened, from its name (`<prefix>-<stamp>-<n>...`);
+    0 (due at once) if the name does not say."""
+    stamp = segment.name.removeprefix(f"{prefix}-").split("-", 1)[0]
+    try:
+        return float(calendar.timegm(time.strptime(stamp, STAMP_FORMAT)))
+    except ValueError:
+        return 0.0
 
 
 def _cut_partial_line(segment: Path) -> None:

@@ -10,8 +10,10 @@ idempotency key of (connector, file name, content digest, batch number), and the
 offset (the next batch) is stored after each batch, so a worker killed mid-file resumes
 where it stopped without publishing anything twice. A finished file moves to `done/`; a
 file with rejected rows (dead-lettered) moves to `failed/` with `<name>.reasons.jsonl`
-(one line per rejected row: line number and reason); a file that cannot be read at all
-(not UTF-8, no CSV header) moves to `failed/` at once, with its reason.
+(one line per rejected row: line number and reason). A file that cannot be read at all
+(not UTF-8, no CSV header) is one dead letter (its reason, its bytes, its name): with
+`errors.tolerance none` the connector fails with that reason and the file stays where it
+is; with `all` the letter goes to the dead-letter topic and the file to `failed/`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ DONE_DIR = "done"
 FAILED_DIR = "failed"
 REASONS_DIR = ".reasons"
 MAX_NAME_IN_PARTITION = 200
+# An unreadable file's dead letter carries at most this much of it (the whole file stays
+# in `failed/`): a dead letter must fit one message of the transport.
+MAX_UNREADABLE_BYTES = 256 * 1024
 
 
 class FileSourceConfig(ConnectorConfig):
@@ -82,8 +87,6 @@ class FileSource(SourceConnector):
             if not ready:
                 return None
             self._open = self._opened(ready[0])
-            if self._open is None:
-                return None
         return self._open.next_batch(self._batch_size)
 
     def committed(self, batch: SourceBatch, dead_letters: Sequence[DeadLetter]) -> None:
@@ -111,35 +114,51 @@ class FileSource(SourceConnector):
             and _inside(entry, self.context.environment.root)
         )
 
-    def _opened(self, path: Path) -> _OpenFile | None:
-        """The file read and split into batches; an unreadable one goes to `failed/`."""
+    def _opened(self, path: Path) -> _OpenFile:
+        """The file read and split into batches; an unreadable one is a single dead letter
+        (the runtime fails the connector on it, or sends it and lets the file finish)."""
         content = path.read_bytes()
         identity = hashlib.sha256(content).hexdigest()[:16]
         partition = f"{path.name[:MAX_NAME_IN_PARTITION]}:{identity}"
+        stored = self.context.offset(partition)
+        next_batch = int(stored.get("next_batch", 0)) if isinstance(stored, dict) else 0
         try:
             rows = read_rows(path, self.context.schema(), self._delimiter)
         except UnreadableFile as error:
-            _move_to_failed(path, self.directory, [{"reason": error.detail}])
-            return None
-        stored = self.context.offset(partition)
-        next_batch = int(stored.get("next_batch", 0)) if isinstance(stored, dict) else 0
+            letter = _unreadable_letter(path.name, content, error.detail)
+            return _OpenFile(self, path, partition, [], next_batch, unreadable=letter)
         return _OpenFile(self, path, partition, rows, next_batch)
 
 
 class _OpenFile:
     """A file being published, batch by batch."""
 
-    def __init__(
-        self, source: FileSource, path: Path, partition: str, rows: list[Row], next_batch: int
+    def __init__(  # noqa: PLR0917 (internal: the file, where it is, and what it holds)
+        self,
+        source: FileSource,
+        path: Path,
+        partition: str,
+        rows: list[Row],
+        next_batch: int,
+        unreadable: DeadLetter | None = None,
     ) -> None:
         self.source = source
         self.path = path
         self.partition = partition
         self.rows = rows
         self.batch = next_batch
+        self.unreadable = unreadable
         self.reasons_file = source.directory / REASONS_DIR / f"{partition.replace(':', '.')}.jsonl"
 
     def next_batch(self, size: int) -> SourceBatch:
+        if self.unreadable is not None:
+            return SourceBatch(
+                partition=self.partition,
+                offset={"next_batch": 1},
+                idempotency_key=f"connector:{self.source.context.name}:{self.partition}:0",
+                dead_letters=[self.unreadable],
+                last=True,
+            )
         rows = self.rows[self.batch * size : (self.batch + 1) * size]
         last = (self.batch + 1) * size >= len(self.rows)
         position = {"file": self.path.name}
@@ -148,7 +167,7 @@ class _OpenFile:
             offset={"next_batch": self.batch + 1},
             idempotency_key=f"connector:{self.source.context.name}:{self.partition}:{self.batch}",
             records=[
-                SourceRecord(row.payload, position | {"line": row.line})
+                SourceRecord(row.payload, position | {"line": row.line}, original=row.original)
                 for row in rows
                 if row.error is None
             ],
@@ -176,6 +195,13 @@ class _OpenFile:
         reasons = _deduplicated(self.reasons_file)
         _move_to_failed(self.path, self.source.directory, reasons)
         self.reasons_file.unlink()
+
+
+def _unreadable_letter(name: str, content: bytes, reason: str) -> DeadLetter:
+    kept = content[:MAX_UNREADABLE_BYTES]
+    if len(kept) < len(content):
+        reason += f" (the first {len(kept)} of {len(content)} bytes kept here)"
+    return DeadLetter(reason, kept, {"file": name, "bytes": len(content)})
 
 
 def _deduplicated(reasons_file: Path) -> list[dict[str, Any]]:

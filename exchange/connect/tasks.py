@@ -20,6 +20,7 @@ from connectors.base import (
     SinkConnector,
     SourceBatch,
     SourceConnector,
+    SourceRecord,
 )
 from exchange.client import ClientValidationError, ExchangeClient
 from exchange.errors import ExchangeError
@@ -126,7 +127,7 @@ class SourceTask:
                 if not by_index:
                     raise
                 newly = [
-                    DeadLetter(reason, _bytes_of(records[i].payload), records[i].position)
+                    DeadLetter(reason, _original_of(records[i]), records[i].position)
                     for i, reason in sorted(by_index.items())
                 ]
                 self._refuse_unless_tolerated(newly)
@@ -135,7 +136,7 @@ class SourceTask:
                 key = f"{key}:without:{','.join(str(i) for i in sorted(by_index))}"
         return 0, refused
 
-    def _post(self, records: Sequence[Any], key: str) -> None:
+    def _post(self, records: Sequence[SourceRecord], key: str) -> None:
         self._client.publish(
             self._subject,
             [
@@ -167,9 +168,10 @@ class SinkTask:
         self._send = send_dead_letters
 
     def step(self) -> Progress | None:
-        """Deliver one pulled batch; None when nothing came."""
+        """Deliver one pulled batch; None when nothing came (the sink's idle turn)."""
         pulled = self._client.pull(self._subscription, self._batch_size, PULL_WAIT_MS)
         if not pulled.records:
+            self.sink.on_idle()
             return None
         rejected = self.sink.put(pulled.records)
         letters = [
@@ -216,6 +218,11 @@ def _refusals(problem: Mapping[str, Any]) -> dict[int, str]:
             )
             refusals[failure["index"]] = f"refused by the hub: {reasons}"
     return refusals
+
+
+def _original_of(record: SourceRecord) -> bytes:
+    """The bytes the source read the record from, or its payload's JSON if it kept none."""
+    return record.original if record.original is not None else _bytes_of(record.payload)
 
 
 def _bytes_of(value: Any) -> bytes:

@@ -2,23 +2,30 @@
 
 Every tick the worker renews the leases it holds (following each connector's target state:
 PAUSED keeps it open but idle, STOPPED closes it and gives the lease back, a new restart
-generation reopens it), claims connectors no live worker holds (a dead worker's leases
-expire, so its connectors are taken over), then moves one batch of each running
-connector. A connector that raises is recorded FAILED with its error and trace, and is
-claimed again once its back-off has passed (`RestartPolicy`).
+generation reopens it), takes its fair share of the connectors, then moves one batch of
+each running connector. A connector that raises is recorded FAILED with its error and
+trace, and is claimed again once its back-off has passed (`RestartPolicy`).
+
+Sharing: each worker writes a heartbeat to the store and counts the live workers; its
+share is ceil(connectors to run / live workers). It claims free connectors (no live
+holder: a dead worker's leases expire, so its connectors are taken over) up to its share,
+and gives back what it holds beyond it, between steps (never mid-batch), for another
+worker to claim. So a worker that joins gets connectors from those already running, and
+when one dies or stops the others' shares grow to cover its connectors.
 
 Sources and sinks are both spread by lease: a sink's consumer group lives in the hub
 (its subscription), so running one sink task per connector at a time keeps its pulls and
-acknowledgements in order; several workers still share the connectors between them.
+acknowledgements in order.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import traceback
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +86,8 @@ class Worker:
         self._settings = settings
         self._clock = clock
         self._held: dict[str, _Held] = {}
+        self._share = 0
+        self._next_heartbeat: datetime | None = None
 
     @property
     def held(self) -> list[str]:
@@ -95,8 +104,10 @@ class Worker:
             self.close()
 
     def tick(self) -> bool:
-        """Renew, claim, then step each running connector once; True if records moved."""
+        """Renew, take the fair share (claim or give back), then step each running
+        connector once; True if records moved."""
         self._renew()
+        self._balance()
         self._claim()
         moved = False
         for name in list(self._held):
@@ -104,9 +115,10 @@ class Worker:
         return moved
 
     def close(self) -> None:
-        """Close every connector and give its lease back."""
+        """Close every connector and give its lease back; leave the live workers."""
         for name in list(self._held):
             self._let_go(name)
+        self._repository.forget_worker(self.worker_id)
 
     # ------------------------------------------------------------------------------------
 
@@ -127,8 +139,32 @@ class Worker:
             else:
                 held.row = row
 
+    def _balance(self) -> None:
+        """Beat the heart (a few times per lease, so it never lapses while alive), work
+        out the fair share, and give back what this worker holds beyond it."""
+        now = self._clock()
+        if self._next_heartbeat is None or now >= self._next_heartbeat:
+            live = self._repository.heartbeat(self.worker_id, now, self._until())
+            connectors = self._repository.runnable_count()
+            self._share = math.ceil(connectors / max(live, 1))
+            self._next_heartbeat = now + timedelta(seconds=self._settings.lease_s / 4)
+        for name in self._surplus():
+            logger.info("worker %s gives connector %s back (fair share)", self.worker_id, name)
+            self._let_go(name)
+
+    def _surplus(self) -> list[str]:
+        """What this worker holds beyond its share: unopened connectors first (nothing to
+        close), then by name, so the choice is stable from tick to tick."""
+        excess = len(self._held) - self._share
+        if excess <= 0:
+            return []
+        by_preference = sorted(self._held, key=lambda n: (self._held[n].task is not None, n))
+        return by_preference[:excess]
+
     def _claim(self) -> None:
         for name in self._repository.claimable(self._clock()):
+            if len(self._held) >= self._share:
+                return
             if name in self._held:
                 continue
             row = self._repository.claim(name, self.worker_id, self._clock(), self._until())

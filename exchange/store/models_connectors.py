@@ -1,4 +1,5 @@
-"""Connectors' tables: each connector's definition, lifecycle and lease, and its offsets."""
+"""Connectors' tables: each connector's definition, lifecycle and lease, its offsets, and
+the live workers that share them."""
 
 from __future__ import annotations
 
@@ -66,3 +67,13 @@ class ConnectorOffsetModel(Base):
     # JSON text: each connector class defines the shape of its own offsets.
     offset: Mapped[str] = mapped_column(Text())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConnectWorkerModel(Base):
+    """A live `exchange connect` worker and how long its heartbeat holds: workers count
+    each other here to take a fair share of the connectors each."""
+
+    __tablename__ = "connect_workers"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -204,3 +204,18 @@ def test_every_connector_endpoint_is_described_in_openapi(client):
         "/v1/connectors/{name}/dlq",
     }
     assert "ConnectorCreation" in document["components"]["schemas"]
+
+
+def test_a_restart_keeps_a_paused_or_stopped_connector_so(market, source_body):
+    market.post("/v1/connectors", json=source_body)
+    path = "/v1/connectors/inspections-in"
+
+    market.put(f"{path}/pause")
+    restarted_paused = market.post(f"{path}/restart")
+    market.put(f"{path}/stop")
+    restarted_stopped = market.post(f"{path}/restart")
+
+    assert restarted_paused.status_code == 202
+    assert restarted_paused.get_json()["state"] == "PAUSED"
+    assert restarted_stopped.get_json()["state"] == "STOPPED"
+    assert market.get(f"{path}/status").get_json()["state"] == "STOPPED"

@@ -93,3 +93,60 @@ def test_the_sink_refuses_a_directory_outside_the_root(tmp_path, directory):
     )
 
     assert "directory" in errors
+
+
+class FakeClock:
+    """Wall-clock seconds that move only when the test says."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def aged_sink(root: Path, clock: FakeClock, **config) -> FileSink:
+    sink = sink_in(root, **config)
+    sink.clock = clock
+    return sink
+
+
+def test_a_segment_written_to_steadily_is_rotated_once_it_is_old_enough(tmp_path):
+    clock = FakeClock()
+    sink = aged_sink(tmp_path, clock, max_age_s=1.0)
+    for number in range(1, 5):  # every 0.4 s: each append younger than max_age_s
+        sink.put([delivery(number)])
+        clock.now += 0.4
+
+    finished = lines_in(tmp_path / "out", "*.jsonl")
+    assert [d["record_id"] for d in finished] == ["0190-0001", "0190-0002", "0190-0003"]
+    assert [d["record_id"] for d in lines_in(tmp_path / "out", "*.part")] == ["0190-0004"]
+
+
+def test_an_idle_segment_is_finished_once_it_is_old_enough(tmp_path):
+    clock = FakeClock()
+    sink = aged_sink(tmp_path, clock, max_age_s=1.0)
+    sink.put([delivery(1)])
+
+    clock.now += 0.5
+    sink.on_idle()
+    assert len(list((tmp_path / "out").glob("*.part"))) == 1
+
+    clock.now += 0.5
+    sink.on_idle()
+    assert list((tmp_path / "out").glob("*.part")) == []
+    assert [d["record_id"] for d in lines_in(tmp_path / "out", "*.jsonl")] == ["0190-0001"]
+
+
+def test_a_segment_found_after_a_restart_ages_from_the_time_in_its_name(tmp_path):
+    clock = FakeClock()
+    aged_sink(tmp_path, clock, max_age_s=10.0).put([delivery(1)])
+
+    clock.now += 5.0
+    restarted = aged_sink(tmp_path, clock, max_age_s=10.0)
+    restarted.on_idle()
+    assert len(list((tmp_path / "out").glob("*.part"))) == 1
+
+    clock.now += 5.0
+    restarted.on_idle()
+    assert list((tmp_path / "out").glob("*.part")) == []

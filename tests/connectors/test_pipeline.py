@@ -16,7 +16,7 @@ from exchange.config import load_settings
 from exchange.connect.process import WorkerProcess
 from exchange.store.repositories.connectors import ConnectorRepository
 from tests.connectors.pipeline import Pipeline, csv_of, payloads, run_until
-from tests.connectors.support import drop_file
+from tests.connectors.support import drop_file, write_key_file
 from tests.fixtures.database import fresh_postgres_database
 
 GOOD_ROWS = [
@@ -106,6 +106,8 @@ def test_a_dropped_csv_reaches_the_department_table_and_bad_rows_are_dead_letter
     assert "score" in letters[0]["reason"]
     assert "refused by the hub" in letters[1]["reason"]
     assert base64.b64decode(letters[0]["original_base64"]).decode() == rows[2]
+    # Refused by the hub (score out of range): still the CSV line as dropped, not JSON.
+    assert base64.b64decode(letters[1]["original_base64"]).decode() == rows[5]
     reasons = (pipeline.inbox / "failed" / "inspections-1.csv.reasons.jsonl").read_text()
     assert '"line": 4' in reasons
     assert '"line": 7' in reasons
@@ -232,3 +234,106 @@ def test_a_failed_connector_restarts_with_back_off_and_on_request(pipeline):
             lambda: pipeline.status(pipeline.tax, sink)["state"] == "RUNNING",
             "the restarted sink to run",
         )
+
+
+def create_file_sink(pipeline: Pipeline, **config: object) -> str:
+    """tax's `file` sink writing into `tax-out/`."""
+    name = pipeline.name("inspections-to-files")
+    response = pipeline.tax.post(
+        "/v1/connectors",
+        json={
+            "name": name,
+            "kind": "sink",
+            "class": "file",
+            "subject": pipeline.subject,
+            "grant_id": pipeline.grant_id,
+            "config": {
+                "directory": "tax-out",
+                "key_file": write_key_file(pipeline.tax, pipeline.root),
+            }
+            | config,
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    return name
+
+
+def test_a_file_sink_finishes_a_quiet_segment_once_it_is_old_enough(pipeline):
+    pipeline.create_source()
+    sink = create_file_sink(pipeline, max_age_s=0.5)
+    drop_file(pipeline.inbox, "inspections-5.csv", csv_of(GOOD_ROWS[:3]))
+    out = pipeline.root / "tax-out"
+
+    def finished_lines() -> list[str]:
+        return [line for path in out.glob("*.jsonl") for line in path.read_text().splitlines()]
+
+    with pipeline.worker("w1") as worker:
+        # No delivery comes after the three: only the idle ticks can finish their segment.
+        run_until(
+            [worker],
+            lambda: len(finished_lines()) == 3 and not list(out.glob("*.part")),
+            "the three deliveries in a finished segment",
+        )
+        assert pipeline.status(pipeline.tax, sink)["records_out"] == 3
+
+
+def test_an_unreadable_file_fails_the_connector_or_is_dead_lettered_by_tolerance(pipeline):
+    tolerant = pipeline.create_source()  # errors.tolerance all, watching inbox/
+    strict = pipeline.name("inspections-strict")
+    response = pipeline.market.post(
+        "/v1/connectors",
+        json={
+            "name": strict,
+            "kind": "source",
+            "class": "file",
+            "subject": pipeline.subject,
+            "config": {
+                "directory": "strict-inbox",
+                "key_file": write_key_file(pipeline.market, pipeline.root),
+                "errors.tolerance": "none",
+            },
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    latin1 = b"inspection_id,enterprise,score,passed\nI-001,Caf\xe9 Co. (fictional),90,true\n"
+    for directory in (pipeline.inbox, pipeline.root / "strict-inbox"):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "latin1.csv.part").write_bytes(latin1)
+        (directory / "latin1.csv.part").rename(directory / "latin1.csv")
+
+    with pipeline.worker("w1") as worker:
+        run_until([worker], (pipeline.inbox / "failed" / "latin1.csv").exists, "tolerant move")
+        failed = run_until(
+            [worker],
+            lambda: (s := pipeline.status(pipeline.market, strict))["state"] == "FAILED" and s,
+            "the strict source to fail",
+        )
+
+    assert "not UTF-8" in failed["last_error"]
+    assert (pipeline.root / "strict-inbox" / "latin1.csv").exists()  # left for a fix
+    [letter] = pipeline.dead_letters(pipeline.market, tolerant)
+    assert "not UTF-8" in letter["reason"]
+    assert letter["position"] == {"file": "latin1.csv", "bytes": len(latin1)}
+    assert base64.b64decode(letter["original_base64"]) == latin1
+    assert pipeline.dead_letters(pipeline.market, strict) == []
+
+
+def test_restarting_a_running_connector_closes_and_reopens_it(pipeline):
+    pipeline.create_source()
+    sink = create_file_sink(pipeline)  # segments rotate after an hour: only closing ends one
+    drop_file(pipeline.inbox, "inspections-6.csv", csv_of(GOOD_ROWS[:2]))
+    out = pipeline.root / "tax-out"
+
+    def lines(pattern: str) -> int:
+        return sum(len(path.read_text().splitlines()) for path in out.glob(pattern))
+
+    with pipeline.worker("w1") as worker:
+        run_until([worker], lambda: lines("*.part") == 2, "two deliveries in the open segment")
+        restarted = pipeline.tax.post(f"/v1/connectors/{sink}/restart")
+        assert restarted.status_code == 202
+        # Closing the sink finished its segment; reopened, it writes the next ones anew.
+        run_until([worker], lambda: lines("*.jsonl") == 2, "the segment finished by the close")
+        drop_file(pipeline.inbox, "inspections-7.csv", csv_of(GOOD_ROWS[2:3]))
+        run_until([worker], lambda: lines("*.part") == 1, "the reopened sink writing")
+        assert pipeline.status(pipeline.tax, sink)["state"] == "RUNNING"
+        assert sink in worker.held

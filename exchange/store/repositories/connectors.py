@@ -13,13 +13,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exchange.errors import Conflict
 from exchange.store.database import Database
-from exchange.store.models_connectors import ConnectorModel, ConnectorOffsetModel
+from exchange.store.models_connectors import (
+    ConnectorModel,
+    ConnectorOffsetModel,
+    ConnectWorkerModel,
+)
 from exchange.store.records_connectors import (
     ConnectorDraft,
     ConnectorRow,
@@ -102,14 +106,14 @@ class ConnectorRepository:
 
     def request_restart(self, name: str, now: datetime) -> None:
         """Ask the holding worker to restart the connector, forgetting its failure and the
-        automatic restarts used so far."""
+        automatic restarts used so far. The target state stays (as in Kafka Connect): a
+        PAUSED connector is reopened and stays PAUSED, a STOPPED one stays STOPPED."""
         with self._db.session() as session:
             session.execute(
                 update(ConnectorModel)
                 .where(ConnectorModel.name == name)
                 .values(
                     restart_generation=ConnectorModel.restart_generation + 1,
-                    target_state="RUNNING",
                     failed_at=None,
                     failure_count=0,
                     next_restart_at=None,
@@ -225,6 +229,50 @@ class ConnectorRepository:
         if progress.records_in or progress.records_out:
             values["failure_count"] = 0
         self._update_held(name, owner, **values)
+
+    def heartbeat(self, worker_id: str, now: datetime, until: datetime) -> int:
+        """Note the worker live until `until`, forget workers whose heartbeat lapsed, and
+        count the live ones (this one included)."""
+        alive = ConnectWorkerModel.expires_at > now
+        with self._db.session() as session:
+            session.execute(delete(ConnectWorkerModel).where(ConnectWorkerModel.expires_at <= now))
+            # Update, then insert if absent: only the worker itself writes its own row.
+            renewed = session.execute(
+                update(ConnectWorkerModel)
+                .where(ConnectWorkerModel.worker_id == worker_id)
+                .values(expires_at=until)
+            )
+            if getattr(renewed, "rowcount", 0) != 1:
+                session.execute(
+                    insert(ConnectWorkerModel).values(worker_id=worker_id, expires_at=until)
+                )
+            counted = session.scalar(
+                select(func.count()).select_from(ConnectWorkerModel).where(alive)
+            )
+            return int(counted or 0)
+
+    def forget_worker(self, worker_id: str) -> None:
+        """The worker stops: the others need not wait for its heartbeat to lapse."""
+        with self._db.session() as session:
+            session.execute(
+                delete(ConnectWorkerModel).where(ConnectWorkerModel.worker_id == worker_id)
+            )
+
+    def runnable_count(self) -> int:
+        """How many connectors workers share: not STOPPED, and not FAILED for good."""
+        query = (
+            select(func.count())
+            .select_from(ConnectorModel)
+            .where(
+                ConnectorModel.target_state != "STOPPED",
+                or_(
+                    ConnectorModel.failed_at.is_(None),
+                    ConnectorModel.next_restart_at.is_not(None),
+                ),
+            )
+        )
+        with self._db.session() as session:
+            return int(session.scalar(query) or 0)
 
     def save_offset(
         self, name: str, owner: str, partition: str, offset: Any, now: datetime
