@@ -77,6 +77,22 @@ class SchemaBody(Schema):
     json_schema = fields.Dict(data_key="schema", required=True)
 
 
+class CompatibilityBody(SchemaBody):
+    """A schema to judge and, optionally, the one version to judge it against."""
+
+    against_version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=10**9 - 1),
+        metadata={
+            "description": "Judge the schema against this version only, as if it followed "
+            "it directly (default: as the subject's next version, against its latest or, "
+            "for a _TRANSITIVE level, every version)"
+        },
+    )
+
+
 class VersionRegisteredView(Schema):
     """The number of the registered (or identical existing) version."""
 
@@ -244,7 +260,9 @@ def register_subject() -> tuple[Response, int]:
             application/problem+json:
               schema: Problem
         409:
-          description: The subject exists with other metadata or another schema.
+          description: >
+            The subject exists with other metadata or another schema (`subject-exists`),
+            or its identical version was deprecated (`schema-version-deprecated`).
           content:
             application/problem+json:
               schema: Problem
@@ -369,8 +387,9 @@ def register_version(subject: str) -> tuple[Response, int]:
               schema: Problem
         409:
           description: >
-            Incompatible under the subject's level; `incompatibilities` lists each
-            `{kind, path, detail}`.
+            Incompatible under the subject's level (`schema-incompatible`;
+            `incompatibilities` lists each `{kind, path, detail}`), or identical to a
+            deprecated version (`schema-version-deprecated`, naming it).
           content:
             application/problem+json:
               schema: Problem
@@ -506,36 +525,53 @@ def set_config(subject: str) -> Response:
 
 @blueprint.post("/v1/subjects/<subject>/compatibility")
 def check_compatibility(subject: str) -> Response:
-    """Judge a schema as the subject's next version without registering it.
+    """Judge a schema as the subject's next version, or against one version, without
+    registering it.
     ---
     post:
       tags: [registry]
       summary: Check compatibility (dry run)
+      description: >
+        The subject's owner or administrators. Without `against_version` the schema is
+        judged as the subject's next version, exactly as registering it would be. With
+        `against_version: n` it is judged against version n alone, in the direction(s) of
+        the subject's level (BACKWARD: can readers of this schema read data written with
+        version n; FORWARD: the reverse; FULL: both): how two versions relate, e.g. the
+        verdict between two stored versions.
       parameters:
         - {in: path, name: subject, schema: {type: string}, required: true}
       requestBody:
         required: true
         content:
           application/json:
-            schema: SchemaBody
+            schema: CompatibilityBody
       responses:
         200:
           content:
             application/json:
               schema: CompatibilityView
+        403:
+          content:
+            application/problem+json:
+              schema: Problem
         404:
+          description: No such subject, or no such `against_version`.
           content:
             application/problem+json:
               schema: Problem
         422:
-          description: The schema would be refused before any compatibility check.
+          description: >
+            An invalid body (e.g. `against_version` not a positive integer), or a schema
+            that would be refused before any compatibility check.
           content:
             application/problem+json:
               schema: Problem
     """
     g.audit_subject = subject
-    body = load_body(SchemaBody())
-    result = _catalogue().check_compatibility(current_principal(), subject, body["json_schema"])
+    body = load_body(CompatibilityBody())
+    result = _catalogue().check_compatibility(
+        current_principal(), subject, body["json_schema"], body["against_version"]
+    )
     found = [
         {"kind": item.kind.value, "path": item.path, "detail": item.detail}
         for item in result.incompatibilities

@@ -32,6 +32,7 @@ from exchange.errors import ExchangeError
 
 REPOSITORY = Path(exchange.__file__).resolve().parents[1]
 PROGRESS_DEADLINE_S = 300.0
+DEFAULT_CLI_URL = "http://127.0.0.1:8080"
 
 
 @click.group("demo", help="The demo: a small, fictional province on this hub.")
@@ -100,21 +101,27 @@ def generate(repository: Path) -> None:
 
 @demo.command("run", help="Serve the hub, seed the demo, run the connectors, show progress.")
 def run() -> None:
-    """What `make run` does after `exchange init`; stops everything on Ctrl-C or SIGTERM."""
+    """What `make run` does after `exchange init`; stops everything on Ctrl-C or SIGTERM.
+
+    The children's own output goes to `<data_dir>/log/{serve,connect}.log`, so the terminal
+    shows only the demo's steps, its progress line and the guide.
+    """
     settings = settings_or_exit()
     url = _hub_url(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with DemoProcesses() as processes:
-        processes.start("serve")
+    with DemoProcesses(settings.data_dir / "log") as processes:
+        serve_log = processes.start("serve", "serve")
+        click.echo(f"hub starting on {url} (its log: {serve_log})")
         try:
             wait_until_ready(url)
         except ExchangeError as error:
-            raise click.ClickException(error.detail) from error
+            raise click.ClickException(f"{error.detail}; see {serve_log}") from error
         seeder, report = _seed(settings, url, REPOSITORY)
         _print_seeded(report)
-        processes.start("connect", "--url", url)
+        connect_log = processes.start("connect", "connect", "--url", url)
+        click.echo(f"connector worker started (its log: {connect_log})")
         progress = watch(
             lambda: read_progress(
                 seeder.department("market-regulation"),
@@ -123,12 +130,22 @@ def run() -> None:
             ),
             _ProgressLine(),
             PROGRESS_DEADLINE_S,
+            interrupted=lambda: stop.is_set() or processes.exited() is not None,
         )
         click.echo()
-        click.echo(guide(settings, url, report, progress))
+        _stop_if_a_child_stopped(processes)
+        if not stop.is_set():
+            click.echo(guide(settings, url, report, progress, (serve_log, connect_log)))
         while not stop.wait(1.0):
-            if processes.any_exited():
-                raise click.ClickException("a demo process stopped; see its output above")
+            _stop_if_a_child_stopped(processes)
+
+
+def _stop_if_a_child_stopped(processes: DemoProcesses) -> None:
+    stopped = processes.exited()
+    if stopped is not None:
+        raise click.ClickException(
+            f"the demo's {stopped!r} process stopped; see {processes.log_of(stopped)}"
+        )
 
 
 class _ProgressLine:
@@ -145,22 +162,31 @@ class _ProgressLine:
             self._last = line
 
 
-def guide(settings: Settings, url: str, report: SeedReport, progress: Progress) -> str:
-    """What to look at now, with the paths and keys of this machine."""
+def guide(
+    settings: Settings,
+    url: str,
+    report: SeedReport,
+    progress: Progress,
+    logs: tuple[Path, ...] = (),
+) -> str:
+    """What to look at now, with the paths, keys and hub URL of this machine."""
     inbox = settings.connector_root / province.INBOX
     outbox = settings.connector_root / province.OUTBOX
     auditor_key = report.key_files.get(province.AUDITOR)
     market_key = report.key_files.get("market-regulation")
-    return "\n".join(
-        [
-            f"The demo is up: {progress.delivered} licences delivered to tax. Look at:",
-            f"  console     {url}/console  (sign in with {auditor_key} as the auditor,",
-            f"              or {market_key} as market regulation)",
-            f"  outbox      ls {outbox}/  (the tax department's deliveries, JSON Lines)",
-            "  audit       .venv/bin/exchange audit verify",
-            f"  report      .venv/bin/exchange audit report {province.LICENCE_SUBJECT} "
-            f"{credit_code(1)} --key {auditor_key}",
-            f"  more data   cp {SECOND_FILE} {inbox}/  (its 60 licences move too)",
-            "Ctrl-C stops the hub and the connector worker.",
-        ]
-    )
+    # The CLI's default hub is http://127.0.0.1:8080; any other must be named.
+    url_option = "" if url == DEFAULT_CLI_URL else f" --url {url}"
+    lines = [
+        f"The demo is up: {progress.delivered} licences delivered to tax. Look at:",
+        f"  console     {url}/console  (sign in with {auditor_key} as the auditor,",
+        f"              or {market_key} as market regulation)",
+        f"  outbox      ls {outbox}/  (the tax department's deliveries, JSON Lines)",
+        "  audit       .venv/bin/exchange audit verify",
+        f"  report      .venv/bin/exchange audit report {province.LICENCE_SUBJECT} "
+        f"{credit_code(1)} --key {auditor_key}{url_option}",
+        f"  more data   cp {SECOND_FILE} {inbox}/  (its 60 licences move too)",
+    ]
+    if logs:
+        lines.append(f"  logs        {', '.join(str(log) for log in logs)}")
+    lines.append("Ctrl-C stops the hub and the connector worker.")
+    return "\n".join(lines)

@@ -59,13 +59,17 @@ def _status(client: ExchangeClient, connector: str) -> dict[str, int]:
 
 
 def watch(
-    read: Callable[[], Progress], show: Callable[[Progress], None], deadline_s: float
+    read: Callable[[], Progress],
+    show: Callable[[Progress], None],
+    deadline_s: float,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> Progress:
-    """Show progress until every expected licence is delivered or the deadline passes."""
+    """Show progress until every expected licence is delivered, the deadline passes, or
+    `interrupted()` holds (Ctrl-C, a demo process gone)."""
     deadline = time.monotonic() + deadline_s
     while True:
         progress = read()
         show(progress)
-        if progress.done or time.monotonic() > deadline:
+        if progress.done or time.monotonic() > deadline or interrupted():
             return progress
         time.sleep(POLL_INTERVAL_S)

@@ -35,12 +35,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class GrantRequest:
-    """A grant the consumer asks for and the owner approves."""
+    """A grant the consumer asks for and, unless `approve` is False (left pending for the
+    owner to decide in the console), the owner approves. `expires_in_days` asks for an
+    expiry that many days after seeding."""
 
     consumer: str
     subject: str
     purpose: str
     fields: tuple[str, ...] | None
+    approve: bool = True
+    expires_in_days: int | None = None
 
 
 DEPARTMENTS = (
@@ -84,6 +88,13 @@ GRANTS = (
         "social-security", LICENCE_SUBJECT,
         "Enrol the employees of newly licensed employers in social insurance",
         ("/unified_social_credit_code", "/enterprise_name", "/status"),
+        expires_in_days=180,
+    ),
+    GrantRequest(
+        "public-security", LICENCE_SUBJECT,
+        "Check the registered address of enterprises named in open fraud cases",
+        ("/unified_social_credit_code", "/enterprise_name", "/registered_address"),
+        approve=False,
     ),
     GrantRequest(
         "market-regulation", "taxation.tax-clearance-certificate",

@@ -12,6 +12,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,8 @@ class DemoSeeder:
             self._created(f"subject {subject.name}")
 
     def _ensure_grant(self, request: GrantRequest) -> str:
-        """The consumer's live grant for the subject, asked for and approved if need be."""
+        """The consumer's live grant for the subject, asked for (and approved, unless the
+        request is to stay pending) if need be."""
         consumer = self.department(request.consumer)
         existing = [
             grant
@@ -187,20 +189,24 @@ class DemoSeeder:
                 "/v1/grants",
                 params={"consumer": request.consumer, "subject": request.subject, "limit": 500},
             )["grants"]
-            if grant["status"] in ACTIVE_GRANT_STATUSES
+            if grant["status"] in ACTIVE_GRANT_STATUSES and not _expired(grant)
         ]
-        if existing:
-            grant = existing[0]
-        else:
-            terms: dict[str, Any] = {"subject": request.subject, "purpose": request.purpose}
-            if request.fields is not None:
-                terms["fields"] = list(request.fields)
-            grant = consumer.post("/v1/grants", json=terms)
-            self._created(f"grant {request.consumer} <- {request.subject}")
-        if grant["status"] == "pending":
+        grant = existing[0] if existing else self._request_grant(consumer, request)
+        if grant["status"] == "pending" and request.approve:
             owner = self.department(request.subject.split(".", 1)[0])
             grant = owner.post(f"/v1/grants/{grant['id']}/approve")
         return str(grant["id"])
+
+    def _request_grant(self, consumer: ExchangeClient, request: GrantRequest) -> Any:
+        terms: dict[str, Any] = {"subject": request.subject, "purpose": request.purpose}
+        if request.fields is not None:
+            terms["fields"] = list(request.fields)
+        if request.expires_in_days is not None:
+            expiry = datetime.now(UTC) + timedelta(days=request.expires_in_days)
+            terms["expires_at"] = expiry.replace(microsecond=0).isoformat()
+        grant = consumer.post("/v1/grants", json=terms)
+        self._created(f"grant {request.consumer} <- {request.subject}")
+        return grant
 
     def _publish_examples(self) -> None:
         """The valid example documents of the other subjects, once (idempotency keys)."""
@@ -273,6 +279,11 @@ class DemoSeeder:
     def _handed_over(self, name: str) -> Iterator[bool]:
         for folder in (self.paths.inbox, self.paths.inbox / "done", self.paths.inbox / "failed"):
             yield (folder / name).exists()
+
+
+def _expired(grant: dict[str, Any]) -> bool:
+    expires_at = grant.get("expires_at")
+    return expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC)
 
 
 def key_of(payload: Any, key_field: str) -> str:

@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from exchange.errors import Conflict, ExchangeError, NotFound
@@ -57,9 +58,6 @@ if TYPE_CHECKING:
 
 SUBJECT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 SUBJECT_NAME_MAX_LENGTH = 200
-
-SchemaVersion = SchemaVersionRow
-"""A stored schema version, as the publish path receives it (see `ensure_publishable`)."""
 
 
 @dataclass(frozen=True)
@@ -163,18 +161,19 @@ class Catalogue:
 
         Raises `IncompatibleSchema` (409) listing every incompatibility under the subject's
         compatibility level, checked against every earlier version, deprecated ones too:
-        their records are still on the topic.
+        their records are still on the topic. Raises `SchemaVersionDeprecated` (409) when the
+        identical version was deprecated: answering with it would invite publishing with it.
         """
         found = self._owned_subject(actor, subject)
         self._check_schema(schema, found.key_field)
         text, fingerprint = _canonical(schema)
         identical = self._subjects.find_version_by_fingerprint(subject, fingerprint)
         if identical is not None:
-            return Registered(found, identical, created=False)
+            return Registered(found, _still_active(identical), created=False)
         previous = [version.document for version in self._subjects.list_versions(subject)]
         require_compatible(CompatibilityLevel(found.compatibility), schema, previous)
         version, created = self._subjects.add_version(subject, text, fingerprint, actor.name)
-        return Registered(found, version, created=created)
+        return Registered(found, _still_active(version), created=created)
 
     def set_compatibility(
         self, actor: Principal, subject: str, compatibility: Compatibility
@@ -192,15 +191,21 @@ class Catalogue:
     # Reading
 
     def check_compatibility(
-        self, actor: Principal, subject: str, schema: Any
+        self, actor: Principal, subject: str, schema: Any, against_version: int | None = None
     ) -> CompatibilityResult:
         """Judge `schema` as a next version of `subject` without registering it (a dry run).
 
-        An unsafe schema is refused as registering it would be.
+        With `against_version`, judge `schema` against that one version instead (as if it
+        followed it directly), in the direction(s) of the subject's level: how two stored
+        versions relate. Raises `UnknownSchemaVersion` for a version the subject lacks. An
+        unsafe schema is refused as registering it would be.
         """
         found = self._owned_subject(actor, subject)
         self._check_schema(schema, found.key_field)
-        previous = [version.document for version in self._subjects.list_versions(subject)]
+        if against_version is None:
+            previous = [version.document for version in self._subjects.list_versions(subject)]
+        else:
+            previous = [self.version(subject, against_version).document]
         return check_compatibility(CompatibilityLevel(found.compatibility), schema, previous)
 
     def subject(self, name: str) -> SubjectRow:
@@ -243,23 +248,12 @@ class Catalogue:
 
     # For the publish path
 
-    def ensure_publishable(self, subject: str, version: int | None) -> SchemaVersion:
-        """The version records of `subject` may be published with (None: the latest active).
-
-        Raises `UnknownSubject`, `UnknownSchemaVersion`, or `SchemaVersionDeprecated`.
-        """
-        target = self.publish_target(subject, version)
-        if target.refusal is not None:
-            raise target.refusal
-        assert target.version is not None  # no refusal means a version was found
-        return self.version(subject, target.version)
-
     def publish_target(self, subject: str, version: int | None) -> PublishTarget:
         """`subject`'s owner and key field with the version a publish may use (None: the
-        latest active), or the refusal `ensure_publishable` would raise, from one statement.
+        latest active), or why that version may not be used, from one statement.
 
-        Raises `UnknownSubject`; the version's refusal is left to the caller, who checks the
-        owner first.
+        Raises `UnknownSubject`. The version's refusal (`UnknownSchemaVersion`,
+        `SchemaVersionDeprecated`) is returned, not raised: the caller checks the owner first.
         """
         found = self._subjects.find_for_publishing(subject, version)
         if found is None:
@@ -271,11 +265,8 @@ class Catalogue:
                 f"subject {subject!r} has no {wanted}", subject=subject, version=version
             )
         elif found.deprecated_at is not None:
-            refusal = SchemaVersionDeprecated(
-                f"version {found.version} of {subject!r} was deprecated at "
-                f"{found.deprecated_at.isoformat()}; publish with an active version",
-                subject=subject,
-                version=found.version,
+            refusal = _deprecated(
+                subject, found.version, found.deprecated_at, "publish with an active version"
             )
         return PublishTarget(found.owner, found.key_field, found.version, refusal)
 
@@ -316,7 +307,7 @@ class Catalogue:
                 f"POST /v1/subjects/{draft.name}/versions",
                 subject=draft.name,
             )
-        return Registered(existing, identical, created=False)
+        return Registered(existing, _still_active(identical), created=False)
 
 
 def schema_loader(subjects: SubjectRepository) -> LoadSchema:
@@ -372,6 +363,31 @@ def _require_name_of(subject: str, owner: str) -> None:
             subject=subject,
             owner=owner,
         )
+
+
+def _still_active(version: SchemaVersionRow) -> SchemaVersionRow:
+    """`version`, unless it was deprecated: an identical schema is not registered again."""
+    if version.deprecated_at is None:
+        return version
+    raise _deprecated(
+        version.subject,
+        version.version,
+        version.deprecated_at,
+        "a deprecated version is never revived; to publish this shape again, register it "
+        "as a new version (a changed `description` or `$comment` makes it one; it must "
+        "pass the subject's compatibility level) or publish with an active version",
+    )
+
+
+def _deprecated(
+    subject: str, version: int, deprecated_at: datetime, how_to_proceed: str
+) -> SchemaVersionDeprecated:
+    return SchemaVersionDeprecated(
+        f"version {version} of {subject!r} was deprecated at {deprecated_at.isoformat()}; "
+        f"{how_to_proceed}",
+        subject=subject,
+        version=version,
+    )
 
 
 def _canonical(schema: Any) -> tuple[str, str]:

@@ -70,7 +70,11 @@ def check_compatibility(
     found: list[Difference] = []
     for position in positions:
         previous = previous_versions[position]
-        label = f"previous version {position + 1} of {count}"
+        # With one version (a subject's first, or a pair judged with `against_version`)
+        # "version 1 of 1" would misname it.
+        label = (
+            "the previous version" if count == 1 else f"previous version {position + 1} of {count}"
+        )
         if level.checks_backward:
             found += _incompatible(diff(previous, new), f"new schema reading {label}'s data")
         if level.checks_forward:

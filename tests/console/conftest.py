@@ -28,10 +28,16 @@ CALL_FAILED = pytest.StashKey[bool]()
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
     """A fresh embedded deployment that signs audit checkpoints within a fraction of a
-    second, so an entry the test just caused is soon provable."""
+    second, so an entry the test just caused is soon provable; connectors read and write
+    under its data directory."""
+    data_dir = tmp_path / "var"
     return load_settings(
         environ={},
-        overrides={"data_dir": str(tmp_path / "var"), "audit_checkpoint_seconds": 0.2},
+        overrides={
+            "data_dir": str(data_dir),
+            "connector_root": str(data_dir),
+            "audit_checkpoint_seconds": 0.2,
+        },
     )
 
 

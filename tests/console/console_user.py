@@ -9,7 +9,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WAIT_S = 20
 
@@ -54,6 +54,16 @@ class ConsoleUser:
         element = self.find(f"#{element_id}")
         element.clear()
         element.send_keys(value)
+
+    def choose(self, element_id: str, value: str) -> None:
+        """Pick the option of value `value` in the drop-down `element_id`."""
+        Select(self.find(f"#{element_id}")).select_by_value(value)
+
+    def compare_versions(self, older: int, newer: int) -> None:
+        """In a subject's detail, compare version `older` with version `newer`."""
+        self.choose("version-a", str(older))
+        self.choose("version-b", str(newer))
+        self.click("#subject-detail form button[type=submit]")
 
     def resubmit_until(self, form_css: str, done: Callable[[], bool]) -> None:
         """Submit the form again until `done()` holds (for what the hub makes true shortly

@@ -3,6 +3,7 @@ the page makes is signed in the browser with WebCrypto Ed25519 and verified by t
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -108,22 +109,43 @@ def test_owner_approves_a_grant_and_the_consumer_receives_the_delivery(
     console.wait_for_text("#status", "Acknowledged")
 
 
+def register_version(owner: SignedClient, schema: dict[str, Any], level: str = "BACKWARD") -> None:
+    """Register `schema` as the licence subject's next version under `level`, then restore
+    BACKWARD (NONE lets a breaking version in, as an owner may on purpose)."""
+    config = f"/v1/subjects/{LICENCE_SUBJECT}/config"
+    assert owner.put(config, json={"compatibility": level}).status_code == 200
+    registered = owner.post(f"/v1/subjects/{LICENCE_SUBJECT}/versions", json={"schema": schema})
+    assert registered.status_code == 201, registered.get_json()
+    assert owner.put(config, json={"compatibility": "BACKWARD"}).status_code == 200
+
+
 def test_catalogue_shows_what_changed_between_versions_and_the_hub_verdict(
     console: ConsoleUser, province: Province
 ) -> None:
-    schema = example_schema(LICENCE_SUBJECT)
-    schema["properties"]["website"] = {"type": "string", "maxLength": 200}
-    registered = province.market.post(
-        f"/v1/subjects/{LICENCE_SUBJECT}/versions", json={"schema": schema}
-    )
-    assert registered.status_code == 201, registered.get_json()
+    with_website = example_schema(LICENCE_SUBJECT)
+    with_website["properties"]["website"] = {"type": "string", "maxLength": 200}
+    register_version(province.market, with_website)
+    website_required = copy.deepcopy(with_website)
+    website_required["required"].append("website")
+    register_version(province.market, website_required, level="NONE")
     console.sign_in(province.keys["market-regulation"], "market-regulation")
     console.wait_for_text("#subjects", LICENCE_SUBJECT)
     console.click("#subjects tbody button")
-    console.click("#subject-detail form button[type=submit]")
+
+    # v1 -> v2 adds an optional property: v2's readers read v1's data. The latest version
+    # (v3) must not sway the verdict between the two picked.
+    console.compare_versions(1, 2)
     console.wait_for_text("#diff", "/properties/website")
-    console.wait_for_text("#verdict", "compatible")
+    assert console.text_of("#verdict-word") == "compatible"
+    assert "can readers of v2 read data written with v1" in console.text_of("#verdict")
     screenshot(console.driver, "catalogue-diff")
+
+    # v2 -> v3 makes it required: v3's readers refuse v2's records without a website.
+    console.compare_versions(2, 3)
+    console.wait_for_text("#diff", "/required")
+    assert console.text_of("#verdict-word") == "incompatible"
+    assert "REQUIRED_PROPERTY_ADDED at '/required'" in console.text_of("#verdict ul")
+    screenshot(console.driver, "catalogue-diff-incompatible")
 
 
 @pytest.mark.parametrize("section", ["catalogue", "grants", "receive", "connectors", "audit"])

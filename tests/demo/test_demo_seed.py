@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -66,6 +68,23 @@ def test_seed_puts_the_province_on_the_hub(seeder: DemoSeeder) -> None:
     assert report.key_files[province.AUDITOR].is_file()
 
 
+def licence_grants_by_consumer(seeder: DemoSeeder) -> dict[str, dict[str, Any]]:
+    owner = seeder.department("market-regulation")
+    grants = owner.get("/v1/grants", params={"subject": province.LICENCE_SUBJECT})["grants"]
+    return {grant["consumer"]: grant for grant in grants}
+
+
+def test_seed_leaves_one_request_pending_and_one_grant_expiring(seeder: DemoSeeder) -> None:
+    seeder.seed()
+    grants = licence_grants_by_consumer(seeder)
+    assert grants["public-security"]["status"] == "pending"  # for the owner to decide
+    expiring = grants["social-security"]
+    assert expiring["status"] == "approved"
+    days_left = datetime.fromisoformat(expiring["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=179) < days_left <= timedelta(days=180)
+    assert grants["taxation"]["expires_at"] is None
+
+
 def test_seeding_again_creates_nothing_and_drops_no_file_twice(seeder: DemoSeeder) -> None:
     first = seeder.seed()
     second = seeder.seed()
@@ -73,6 +92,7 @@ def test_seeding_again_creates_nothing_and_drops_no_file_twice(seeder: DemoSeede
     assert second.created == []
     assert second.files_dropped == []
     assert second.grants == first.grants
+    assert licence_grants_by_consumer(seeder)["public-security"]["status"] == "pending"
 
 
 def test_shipped_licences_move_from_the_inbox_to_the_tax_outbox(

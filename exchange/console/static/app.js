@@ -31,9 +31,13 @@ async function signIn(event) {
     return true;
   }, "Signing in");
   if (!signedIn) return;
-  const { role, name } = session.me;
+  const { role, name, sections } = session.me;
   document.getElementById("who").textContent =
-    `Signed in as ${name || "an operator"} (${role}), key ${session.hub.keyId.slice(0, 12)}…`;
+    `Signed in as ${name} (${role}), key ${session.hub.keyId.slice(0, 12)}…`;
+  // A section the role cannot use is not offered (the hub would refuse its calls anyway).
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.parentElement.hidden = !sections.includes(link.dataset.page);
+  }
   document.getElementById("sign-in").hidden = true;
   document.getElementById("nav").hidden = false;
   document.getElementById("sign-out").hidden = false;
@@ -58,8 +62,9 @@ let latestRender = 0;
 async function route() {
   if (!session.hub) return;
   const ticket = ++latestRender;
-  const name = (location.hash.match(/^#\/([a-z]+)/) || [])[1] || DEFAULT_PAGE[session.me.role];
-  const render = PAGES[name] || PAGES[DEFAULT_PAGE[session.me.role]];
+  const asked = (location.hash.match(/^#\/([a-z]+)/) || [])[1];
+  const name = session.me.sections.includes(asked) ? asked : DEFAULT_PAGE[session.me.role];
+  const render = PAGES[name];
   for (const link of document.querySelectorAll("#nav a")) {
     if (link.dataset.page === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");

@@ -6,6 +6,9 @@ import { barChart, decisionsOverTime } from "../charts.js";
 import { attempt, el, field, showStatus, table, when } from "../dom.js";
 
 const PAGE_SIZE = 25;
+// Preselected in the access report when the hub has it: the demo's subject, which the
+// README's walk-through asks about (otherwise the first subject by name).
+const REPORT_SUBJECT = "market-regulation.business-licence";
 const CHART_ENTRIES = 500;
 const TEXT_FILTERS = [
   ["actor", "Actor (department or operator)"],
@@ -135,6 +138,7 @@ async function drawCharts(view) {
 async function accessReportSection(hub) {
   const { subjects } = await hub.get("/v1/subjects", { limit: 500 });
   const subject = el("select", { id: "report-subject" }, subjects.map((s) => el("option", { value: s.subject }, s.subject)));
+  if (subjects.some((s) => s.subject === REPORT_SUBJECT)) subject.value = REPORT_SUBJECT;
   const key = el("input", { type: "text", id: "report-key", autocomplete: "off", required: true });
   const output = el("div", { id: "access-report", "aria-live": "polite" });
   return el("section", { "aria-labelledby": "report-title" },

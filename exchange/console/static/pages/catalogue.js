@@ -1,5 +1,6 @@
 // Catalogue: subjects with owners, sensitivity and versions; a diff between two versions
-// and the hub's compatibility verdict (POST /v1/subjects/{s}/compatibility).
+// and the hub's compatibility verdict between them (POST /v1/subjects/{s}/compatibility
+// with `against_version`).
 import { attempt, el, field, table, when } from "../dom.js";
 import { schemaDiff } from "../schema_diff.js";
 
@@ -49,7 +50,12 @@ async function compare(hub, subject, from, to, result) {
   const base = `/v1/subjects/${encodeURIComponent(subject.subject)}`;
   const [a, b] = await Promise.all([hub.get(`${base}/versions/${from}`), hub.get(`${base}/versions/${to}`)]);
   const changes = schemaDiff(a.schema, b.schema);
-  const verdict = await attempt(() => hub.post(`${base}/compatibility`, { schema: b.schema }), "Compatibility check");
+  // Judged against "from" alone, not as the subject's next version (that would compare
+  // with the latest version, whatever was picked).
+  const verdict = await attempt(
+    () => hub.post(`${base}/compatibility`, { schema: b.schema, against_version: Number(from) }),
+    "Compatibility check",
+  );
   result.replaceChildren(
     table(`Changes from v${from} to v${to}`, [
       ["Change", (c) => c.change],
@@ -59,9 +65,18 @@ async function compare(hub, subject, from, to, result) {
     ], changes, { id: "diff" }),
     verdict
       ? el("p", { id: "verdict", class: verdict.compatible ? "ok" : "error" },
-        `Hub verdict under ${subject.compatibility}: v${to} as the subject's next version is `,
-        el("strong", {}, verdict.compatible ? "compatible" : "incompatible"),
+        `Hub verdict under ${subject.compatibility} (${question(subject.compatibility, from, to)}): `,
+        el("strong", { id: "verdict-word" }, verdict.compatible ? "compatible" : "incompatible"),
         verdict.messages.length ? el("ul", {}, verdict.messages.map((m) => el("li", {}, m))) : null)
       : el("p", { id: "verdict" }, "The compatibility verdict is for the subject's owner and administrators."),
   );
+}
+
+// The question each level asks of the pair, in words.
+function question(level, from, to) {
+  const reads = (reader, writer) => `can readers of v${reader} read data written with v${writer}`;
+  if (level.startsWith("BACKWARD")) return `${reads(to, from)}?`;
+  if (level.startsWith("FORWARD")) return `${reads(from, to)}?`;
+  if (level.startsWith("FULL")) return `${reads(to, from)}, and the reverse?`;
+  return "no check";
 }
