@@ -8,12 +8,14 @@ Unknown keys and bad values fail at start-up with a message that names the key.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from exchange.errors import ConfigurationError
 
@@ -57,6 +59,21 @@ class Settings:
     connector_restart_base_s: float = 1.0
     connector_restart_max_s: float = 300.0
     connector_restart_limit: int = 10
+    # Whether `/metrics` answers unsigned requests (a scraper on a private network);
+    # otherwise only a signed operator (admin or auditor) may read it. See docs/adr/0009.
+    metrics_public: bool = False
+
+    def __post_init__(self) -> None:
+        for key, check in _VALUE_CHECKS.items():
+            value = getattr(self, key)
+            problem = check(value)
+            if problem:
+                shown = "" if key in _MAY_HOLD_SECRETS else f", got {value!r}"
+                raise ConfigurationError(f"setting {key!r}: {problem}{shown}")
+        if self.connector_restart_max_s < self.connector_restart_base_s:
+            raise ConfigurationError(
+                "setting 'connector_restart_max_s': must not be below connector_restart_base_s"
+            )
 
     @property
     def effective_database_url(self) -> str:
@@ -80,6 +97,113 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+# Checks of a field's value once its type is right: each returns what is wrong, or None.
+ValueCheck = Callable[[Any], str | None]
+
+
+def _at_least(minimum: float) -> ValueCheck:
+    return lambda value: None if value >= minimum else f"must be at least {minimum}"
+
+
+def _positive(value: float) -> str | None:
+    # A zero interval or timeout would spin or never wait at all.
+    return None if value > 0 else "must be greater than 0"
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "must be a port number between 1 and 65535"
+
+
+def _not_blank(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _log_level(value: str) -> str | None:
+    if value.upper() in logging.getLevelNamesMapping():
+        return None
+    return "must be a logging level name (DEBUG, INFO, WARNING, ERROR, CRITICAL)"
+
+
+def _http_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return None
+    return "must be an absolute http(s) URL"
+
+
+def _bootstrap_servers(value: str) -> str | None:
+    servers = value.split(",")
+    return None if all(server.strip() for server in servers) else "must list host:port pairs"
+
+
+def _database_url(value: str) -> str | None:
+    if not value:
+        return None
+    # Imported only when a URL is set: the client-side commands stay light.
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError):  # a malformed port is a ValueError
+        return "must be a SQLAlchemy URL such as postgresql+psycopg://user:pw@host/db"
+    return None
+
+
+def _rate_limit(value: str) -> str | None:
+    if not value:
+        return None
+    import limits  # noqa: PLC0415 (as above)
+
+    try:
+        limits.parse_many(value)
+    except ValueError:
+        return "must be a `limits` rate such as 600/minute (or empty for none)"
+    return None
+
+
+def _limits_storage(value: str) -> str | None:
+    # The registry `limits.storage.storage_from_string` looks schemes up in (calling that
+    # would build a storage, and a memory storage starts a thread).
+    from limits.storage import SCHEMES  # type: ignore[attr-defined]  # noqa: PLC0415
+
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    # flask-limiter uses the synchronous storages; the async ones are for asyncio code.
+    if scheme in SCHEMES and not scheme.startswith("async+"):
+        return None
+    return "must be a `limits` storage URL such as memory:// or redis://host:6379"
+
+
+# URLs that may carry a password: their value is never repeated in an error message.
+_MAY_HOLD_SECRETS = frozenset({"database_url", "rate_limit_storage_url"})
+
+_VALUE_CHECKS: dict[str, ValueCheck] = {
+    "database_url": _database_url,
+    "kafka_bootstrap_servers": _bootstrap_servers,
+    "topic_partitions": _at_least(1),
+    "topic_replication_factor": _at_least(1),
+    "host": _not_blank,
+    "port": _port,
+    "public_url": _http_url,
+    "max_request_bytes": _at_least(1),
+    "max_batch_records": _at_least(1),
+    "signature_window_s": _at_least(1),
+    "log_level": _log_level,
+    "workers": _at_least(1),
+    "threads": _at_least(1),
+    "audit_checkpoint_every": _at_least(1),
+    "audit_checkpoint_seconds": _positive,
+    "rate_limit_per_principal": _rate_limit,
+    "rate_limit_storage_url": _limits_storage,
+    "connector_lease_s": _positive,
+    "connector_poll_interval_s": _positive,
+    "connector_restart_base_s": _positive,
+    "connector_restart_max_s": _positive,
+}
 
 
 def load_settings(

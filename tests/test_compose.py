@@ -43,18 +43,33 @@ def test_the_production_shape_is_there():
         assert url.startswith("redis://redis:"), name
 
 
+def _resolve(name: str, words: list[str]) -> tuple[click.Command, list[str]]:
+    """The click command the words name, and the words after it (its options)."""
+    command: click.Command | None = main
+    for index, word in enumerate(words):
+        if word.startswith("-"):
+            assert command is not None
+            return command, words[index:]
+        assert isinstance(command, click.Group), f"{name}: {word!r} is not a subcommand"
+        # get_command, not .commands: `exchange` imports its subcommands when asked.
+        command = command.get_command(click.Context(command), word)
+        assert command is not None, f"{name}: `exchange ... {word}` does not exist"
+    assert command is not None
+    return command, []
+
+
 @pytest.mark.parametrize("name", sorted(_hub_services()))
 def test_every_hub_command_exists_in_the_cli(name):
-    command = _hub_services()[name]["command"]
-    assert command[0] == "exchange"
-    group: click.Command | None = main
-    for word in command[1:]:
+    words = _hub_services()[name]["command"]
+    assert words[0] == "exchange"
+    command, arguments = _resolve(name, words[1:])
+    known = {option for parameter in command.params for option in parameter.opts}
+    for word in arguments:
         if word.startswith("-"):
-            break
-        assert isinstance(group, click.Group), f"{name}: {word!r} is not a subcommand"
-        # get_command, not .commands: `exchange` imports its subcommands when asked.
-        group = group.get_command(click.Context(group), word)
-        assert group is not None, f"{name}: `exchange ... {word}` does not exist"
+            option = word.split("=", 1)[0]
+            assert option in known, f"{name}: {option} is not an option of `{command.name}`"
+    # The options and their values parse as the command would parse them.
+    command.make_context(command.name, list(arguments), resilient_parsing=False)
 
 
 @pytest.mark.parametrize("name", sorted(_hub_services()))

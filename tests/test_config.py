@@ -43,11 +43,65 @@ def test_unknown_environment_variable_is_named():
         ("EXCHANGE_PORT", "-1", "'port'"),
         ("EXCHANGE_TRANSPORT", "rabbitmq", "must be one of embedded, kafka"),
         ("EXCHANGE_SHUTDOWN_TIMEOUT_S", "soon", "'shutdown_timeout_s'"),
+        ("EXCHANGE_PORT", "0", "'port': must be a port number"),
+        ("EXCHANGE_PORT", "65536", "'port': must be a port number"),
+        ("EXCHANGE_WORKERS", "0", "'workers': must be at least 1"),
+        ("EXCHANGE_THREADS", "0", "'threads': must be at least 1"),
+        ("EXCHANGE_TOPIC_PARTITIONS", "0", "'topic_partitions'"),
+        ("EXCHANGE_TOPIC_REPLICATION_FACTOR", "0", "'topic_replication_factor'"),
+        ("EXCHANGE_MAX_REQUEST_BYTES", "0", "'max_request_bytes'"),
+        ("EXCHANGE_MAX_BATCH_RECORDS", "0", "'max_batch_records'"),
+        ("EXCHANGE_SIGNATURE_WINDOW_S", "0", "'signature_window_s'"),
+        ("EXCHANGE_AUDIT_CHECKPOINT_EVERY", "0", "'audit_checkpoint_every'"),
+        ("EXCHANGE_AUDIT_CHECKPOINT_SECONDS", "0", "'audit_checkpoint_seconds'"),
+        ("EXCHANGE_LOG_LEVEL", "LOUD", "'log_level': must be a logging level"),
+        ("EXCHANGE_LOG_FORMAT", "xml", "'log_format'"),
+        ("EXCHANGE_DATABASE_URL", "not a url", "'database_url': must be a SQLAlchemy URL"),
+        ("EXCHANGE_KAFKA_BOOTSTRAP_SERVERS", "", "'kafka_bootstrap_servers'"),
+        ("EXCHANGE_HOST", " ", "'host': must not be empty"),
+        ("EXCHANGE_PUBLIC_URL", "exchange.example.gov", "'public_url': must be an absolute"),
+        ("EXCHANGE_PUBLIC_URL", "ftp://exchange.example.gov", "'public_url'"),
+        ("EXCHANGE_RATE_LIMIT_PER_PRINCIPAL", "lots", "'rate_limit_per_principal'"),
+        ("EXCHANGE_RATE_LIMIT_STORAGE_URL", "redos://cache", "'rate_limit_storage_url'"),
+        ("EXCHANGE_CONNECTOR_LEASE_S", "0", "'connector_lease_s': must be greater than 0"),
+        ("EXCHANGE_CONNECTOR_POLL_INTERVAL_S", "0", "'connector_poll_interval_s'"),
+        ("EXCHANGE_CONNECTOR_RESTART_BASE_S", "0", "'connector_restart_base_s'"),
+        ("EXCHANGE_CONNECTOR_RESTART_MAX_S", "0.5", "'connector_restart_max_s'"),
+        ("EXCHANGE_METRICS_PUBLIC", "perhaps", "'metrics_public'"),
     ],
 )
 def test_bad_values_fail_naming_the_key(name, value, fragment):
     with pytest.raises(ConfigurationError, match=fragment):
         load_settings(environ={name: value})
+
+
+def test_good_values_of_the_checked_settings_are_accepted():
+    settings = load_settings(
+        environ={
+            "EXCHANGE_PORT": "65535",
+            "EXCHANGE_LOG_LEVEL": "debug",
+            "EXCHANGE_DATABASE_URL": "postgresql+psycopg://exchange:pw@db/exchange",
+            "EXCHANGE_PUBLIC_URL": "https://exchange.example.gov/hub",
+            "EXCHANGE_RATE_LIMIT_PER_PRINCIPAL": "600/minute;20/second",
+            "EXCHANGE_RATE_LIMIT_STORAGE_URL": "redis://cache:6379",
+            "EXCHANGE_METRICS_PUBLIC": "true",
+        }
+    )
+    assert settings.port == 65535
+    assert settings.metrics_public is True
+
+
+def test_a_bad_value_in_the_file_is_named(tmp_path):
+    config = tmp_path / "exchange.toml"
+    config.write_text("workers = 0\n")
+    with pytest.raises(ConfigurationError, match="'workers'"):
+        load_settings(environ={}, config_file=config)
+
+
+def test_a_bad_database_url_is_named_without_repeating_it():
+    with pytest.raises(ConfigurationError, match="'database_url'") as refused:
+        load_settings(environ={"EXCHANGE_DATABASE_URL": "postgresql+psycopg://u:s3cret@db:x/e"})
+    assert "s3cret" not in str(refused.value)
 
 
 def test_a_missing_config_file_named_in_the_environment_fails():

@@ -3,6 +3,8 @@ calls into the domain and back."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from exchange.api import (
@@ -23,7 +25,7 @@ from exchange.api import (
 from exchange.api.audit_trail import install_audit_trail
 from exchange.api.authentication import install_authentication
 from exchange.api.context import EXTENSION_KEY
-from exchange.api.observability import HttpMetrics, install_observability
+from exchange.api.observability import METRICS_EXTENSION, HttpMetrics, install_observability
 from exchange.api.problems import register_problem_handlers
 from exchange.api.rate_limits import install_rate_limits
 from exchange.api.request_hygiene import install_request_hygiene
@@ -48,14 +50,17 @@ BLUEPRINTS = (
 )
 
 
-def create_app(hub: Hub) -> Flask:
-    """Build the WSGI application around an opened `Hub` (nothing happens at import time)."""
+def create_app(hub: Hub, metrics_dir: Path | None = None) -> Flask:
+    """Build the WSGI application around an opened `Hub` (nothing happens at import time).
+
+    `metrics_dir` is prometheus-client's multiprocess directory when several worker
+    processes serve the hub (see `exchange serve`)."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = hub.settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = hub
-    metrics = HttpMetrics()
-    app.extensions["exchange.metrics"] = metrics
+    metrics = HttpMetrics(metrics_dir)
+    app.extensions[METRICS_EXTENSION] = metrics
     # Order matters: request ids first, then authentication; after_request hooks run in
     # reverse, so the audit entry is written before the access log line.
     install_observability(app, metrics)

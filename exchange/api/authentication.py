@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, g, request
 
 from exchange.api.context import current_hub
+from exchange.api.observability import METRICS_PATH, metrics_are_public
 from exchange.console.blueprint import is_console_asset
 from exchange.identity.errors import RevokedKey, UnknownKey
 from exchange.identity.keys import public_key_from_raw_b64
@@ -26,7 +27,6 @@ PUBLIC_ENDPOINTS = frozenset(
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/v1/hub/keys"),
-        ("GET", "/metrics"),
     }
 )
 _KEYID = re.compile(r'keyid="([^"]{1,128})"')
@@ -106,8 +106,11 @@ def authenticate_current_request() -> Principal:
 
 def is_public(method: str, path: str) -> bool:
     """Whether a request needs no signature: the probes, the public descriptions and keys,
-    and GETs of the console's page and static files (its API calls are signed)."""
-    return (method, path) in PUBLIC_ENDPOINTS or is_console_asset(method, path)
+    GETs of the console's page and static files (its API calls are signed), and `/metrics`
+    where the deployment made it public."""
+    if (method, path) in PUBLIC_ENDPOINTS or is_console_asset(method, path):
+        return True
+    return (method, path) == ("GET", METRICS_PATH) and metrics_are_public()
 
 
 def current_principal() -> Principal:

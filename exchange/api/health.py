@@ -6,9 +6,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from exchange.api.context import current_hub
-from exchange.errors import ExchangeError
+from exchange.errors import ExchangeError, ServiceUnavailable
 
 blueprint = Blueprint("health", __name__)
+
+
+class NotReady(ServiceUnavailable):
+    """A dependency of the hub does not answer; the problem's `checks` names which."""
+
+    type_slug = "not-ready"
+    title = "Not ready"
 
 
 @blueprint.get("/v1/health")
@@ -27,7 +34,7 @@ def health() -> Response:
 
 
 @blueprint.get("/v1/ready")
-def ready() -> tuple[Response, int]:
+def ready() -> Response:
     """Readiness: 200 when the store and the transport answer, 503 otherwise.
     ---
     get:
@@ -38,7 +45,10 @@ def ready() -> tuple[Response, int]:
         200:
           description: Store and transport reachable.
         503:
-          description: A dependency is unreachable; `checks` names it.
+          description: A dependency is unreachable; the problem's `checks` names it.
+          content:
+            application/problem+json:
+              schema: Problem
     """
     hub = current_hub()
     checks: dict[str, str] = {}
@@ -48,5 +58,7 @@ def ready() -> tuple[Response, int]:
             checks[name] = "ok"
         except ExchangeError as error:
             checks[name] = error.detail
-    ok = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ok else "not-ready", checks=checks), 200 if ok else 503
+    failing = sorted(name for name, value in checks.items() if value != "ok")
+    if failing:
+        raise NotReady(f"not reachable: {', '.join(failing)}", checks=checks)
+    return jsonify(status="ready", checks=checks)

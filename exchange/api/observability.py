@@ -1,4 +1,10 @@
-"""Request ids, JSON logs and Prometheus metrics for every request."""
+"""Request ids, JSON logs and Prometheus metrics for every request.
+
+`/metrics` needs a request signed by an operator (admin or auditor) unless the setting
+`metrics_public` opens it to a scraper on a private network (docs/adr/0009). Under several
+gunicorn workers the counters live in prometheus-client's multiprocess files, so that one
+scrape sees the whole server, whichever worker answers it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,10 @@ import re
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,8 +25,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from exchange.api.context import current_hub
+from exchange.policy.principals import Principal, require_role
 
 REQUEST_ID_HEADER = "X-Request-Id"
+METRICS_PATH = "/metrics"
+METRICS_EXTENSION = "exchange.metrics"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -54,11 +67,43 @@ def configure_logging(level: str, log_format: str) -> None:
     root.setLevel(level.upper())
 
 
-class HttpMetrics:
-    """The Prometheus collectors of one app; each app has its own registry."""
+def gunicorn_log_config(level: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for gunicorn's `logconfig_dict`: its own lines
+    (workers booting, timeouts, shutdown) as JSON lines on stderr like the hub's."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonLogFormatter}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        # gunicorn's messages go through the root's handler (and no plain-text one).
+        "loggers": {
+            "gunicorn.error": {"level": level.upper(), "handlers": [], "propagate": True},
+        },
+    }
 
-    def __init__(self) -> None:
+
+class HttpMetrics:
+    """The Prometheus collectors of one app; each app has its own registry.
+
+    With `multiprocess_dir` (several gunicorn workers, PROMETHEUS_MULTIPROC_DIR set before
+    prometheus-client was imported) the values are kept in that directory's files and
+    `exposition` reads every worker's."""
+
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.exposition = self.registry
+        if multiprocess_dir is not None:
+            self.exposition = CollectorRegistry()
+            MultiProcessCollector(  # type: ignore[no-untyped-call]
+                self.exposition, path=str(multiprocess_dir)
+            )
         self.requests = Counter(
             "exchange_http_requests",
             "HTTP requests answered, by route, method, status and principal kind.",
@@ -119,7 +164,27 @@ def install_observability(app: Flask, metrics: HttpMetrics) -> None:
         )
         return response
 
-    @app.get("/metrics")
+    @app.get(METRICS_PATH)
     def metrics_endpoint() -> Response:
-        """Prometheus metrics of this hub process."""
-        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+        """Prometheus metrics of this hub server, for operators (or anyone, when public)."""
+        if not metrics_are_public():
+            principal: Principal = g.principal
+            require_role(principal, "admin", "auditor")
+        return Response(generate_latest(metrics.exposition), mimetype=CONTENT_TYPE_LATEST)
+
+
+def metrics_are_public() -> bool:
+    """Whether this hub answers `/metrics` without a signature (setting `metrics_public`)."""
+    return current_hub().settings.metrics_public
+
+
+def count_produced(topic_kind: str, messages: int) -> None:
+    """Count messages the transport acknowledged for this app (`records`, `audit`)."""
+    metrics: HttpMetrics = current_app.extensions[METRICS_EXTENSION]
+    metrics.produced.labels(topic_kind).inc(messages)
+
+
+def count_consumed(topic_kind: str, messages: int) -> None:
+    """Count messages read from the transport for this app (`records`)."""
+    metrics: HttpMetrics = current_app.extensions[METRICS_EXTENSION]
+    metrics.consumed.labels(topic_kind).inc(messages)

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from exchange.api.authentication import current_principal
 from exchange.api.bodies import load_body, load_query
 from exchange.api.context import current_hub
+from exchange.api.observability import count_consumed
 from exchange.policy.grants import Grant
 from exchange.records.lookup import Lookup
 from exchange.records.subscriptions import Receiving
@@ -201,6 +202,7 @@ def pull(subscription_id: str) -> Response:
     g.audit_subject = subscription.subject
     g.audit_grant_id = subscription.grant_id
     pulled = receiving.pull(subscription, query["max"], query["wait_ms"] / 1000)
+    count_consumed("records", len(pulled.deliveries))
     _audit_delivery(pulled.grant, [d["record_id"] for d in pulled.deliveries])
     return jsonify(records=pulled.deliveries, cursor=pulled.cursor)
 

@@ -23,12 +23,15 @@ def test_ready_reports_store_and_transport(client):
     assert response.get_json()["checks"] == {"store": "ok", "transport": "ok"}
 
 
-def test_ready_is_503_when_the_store_is_gone(client, hub, tmp_path):
+def test_ready_is_a_problem_503_naming_the_store_when_it_is_gone(client, hub, tmp_path):
     hub.database = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
     response = client.get("/v1/ready")
     assert response.status_code == 503
+    assert response.mimetype == PROBLEM
     body = response.get_json()
-    assert body["status"] == "not-ready"
+    assert body["type"].endswith("/not-ready")
+    assert body["status"] == 503
+    assert "store" in body["detail"]
     assert body["checks"]["store"] != "ok"
     assert body["checks"]["transport"] == "ok"
 
@@ -88,10 +91,27 @@ def test_every_response_carries_a_request_id_and_honours_a_safe_one(client):
     )
 
 
-def test_metrics_count_requests_by_route_and_status(client):
+def test_an_unexpected_error_in_a_view_is_a_problem_500_audited_as_error(app, admin, hub):
+    def explode() -> str:
+        raise RuntimeError("a bug in a view")
+
+    app.add_url_rule("/v1/explode", "explode", explode)
+    response = admin.get("/v1/explode", headers={"X-Request-Id": "req-explode-1"})
+    assert response.status_code == 500
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["type"].endswith("/internal-error")
+    assert body["request_id"] == "req-explode-1"
+    assert "a bug in a view" not in response.get_data(as_text=True)
+    (entry,) = [e for e in AuditRepository(hub.database).scan() if e.request_id == "req-explode-1"]
+    assert entry.status == 500
+    assert entry.decision == "error"
+
+
+def test_metrics_count_requests_by_route_and_status(client, admin):
     client.get("/v1/health")
     client.get("/v1/nowhere")
-    text = client.get("/metrics").get_data(as_text=True)
+    text = admin.get("/metrics").get_data(as_text=True)
     assert (
         'exchange_http_requests_total{method="GET",principal_kind="anonymous",route="/v1/health",status="200"}'
         in text
