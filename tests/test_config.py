@@ -1,8 +1,10 @@
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from exchange.config import load_settings
+from exchange.config import Settings, load_settings
 from exchange.errors import ConfigurationError
 
 
@@ -112,3 +114,11 @@ def test_a_missing_config_file_named_in_the_environment_fails():
 def test_client_side_variables_are_not_hub_settings():
     settings = load_settings(environ={"EXCHANGE_KEY_FILE": "var/keys/admin.pem"})
     assert settings.port == 8080
+
+
+def test_the_example_file_names_every_setting_and_loads(tmp_path):
+    example = Path(__file__).resolve().parents[1] / "config" / "exchange.example.toml"
+    text = example.read_text()
+    missing = [f.name for f in fields(Settings) if not re.search(rf"^#? ?{f.name} =", text, re.M)]
+    assert missing == [], f"config/exchange.example.toml does not mention {missing}"
+    assert load_settings(environ={}, config_file=example) == Settings()
