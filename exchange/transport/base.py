@@ -7,8 +7,11 @@ This module is the specification. `exchange.transport.kafka` (Apache Kafka) and
 Vocabulary, as in Kafka:
 
 - A *topic* is split into a fixed number of *partitions*. Each partition is an
-  ordered log; every record in it has an *offset*: 0, 1, 2, ... in append order.
-  Offsets are per partition and never reused.
+  ordered log; every record in it has an *offset*, increasing in append order from 0.
+  Offsets are per partition and never reused. The messages one `produce` call puts in
+  a partition have consecutive offsets, but a call's need not follow the previous
+  call's directly: Kafka ends a transaction with a marker that takes an offset and is
+  never read (see `Producer.produce`).
 - *Ordering*: a message with a key always goes to the same partition of a topic
   (the partition is a hash of the key, Kafka's murmur2, so both implementations
   agree), so the records of one key are read in the order they were produced.
@@ -99,8 +102,9 @@ class Message:
 class TransportError(ServiceUnavailable):
     """The log cannot be reached or did not confirm an operation in time.
 
-    Nothing is known about the outcome: a produce that raised this may have stored
-    some of its messages. Retrying is safe for callers that dedupe by record id.
+    A produce that raised this stored none of its messages, or (when the log did not
+    confirm its commit) possibly all of them, never some (see `Producer.produce`).
+    Retrying is safe for callers that dedupe by record id.
     """
 
     status = 503
@@ -137,10 +141,18 @@ class Producer(ABC):
         same partition in the order given. Returns one `Acknowledged` per message, in
         the order of `messages`.
 
-        Raises `UnknownTopicError` if the topic does not exist, and `TransportError` if any
-        message was not acknowledged within `timeout_s`; then some messages may have
-        been stored all the same (Kafka; the embedded log stores all or none), so
-        callers retry with the same record ids and consumers dedupe.
+        All or nothing: readers see every message of a call or none of them, never some.
+        The embedded log stores a call in one database transaction; Kafka in one Kafka
+        transaction (a single message needs none), and every reader reads committed
+        records only, skipping those of an aborted transaction.
+
+        Raises `UnknownTopicError` if the topic does not exist, and `TransportError` if
+        the messages were not all acknowledged within `timeout_s` or the log refused one.
+        A refusal rolls the whole call back: none of its messages is or will become
+        readable. A confirmation that did not come in time (of a single message, or of
+        a transaction's commit) leaves the outcome unknown, but for the call as a whole:
+        all of it may become readable, never part. So callers retry with the same record
+        ids and consumers dedupe.
         """
 
     @abstractmethod

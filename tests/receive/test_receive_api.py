@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,6 +20,8 @@ from tests.support.province import licence
 from tests.support.signed_client import onboard_department
 
 TAX_FIELDS = ["/unified_social_credit_code", "/enterprise_name", "/status"]
+# Long enough to request, approve and subscribe on a busy machine; the test waits it out.
+GRANT_LIFETIME = timedelta(seconds=4)
 
 
 @pytest.fixture
@@ -136,6 +139,39 @@ def test_revocation_stops_delivery_and_lookup_at_once(deployment, market, tax, t
     assert refused_lookup.actor == "tax"
 
 
+def test_an_expired_grant_delivers_nothing_to_pull_or_lookup(deployment, market, tax):
+    [record_id] = deployment.publish(market, licence(8))
+    deployment.wait_for_view(_code(8), record_id)
+    expires_at = datetime.now(UTC) + GRANT_LIFETIME
+    requested = deployment.signed(tax).post(
+        "/v1/grants",
+        json={
+            "subject": deployment.subject,
+            "purpose": "tax registration checks",
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    assert requested.status_code == 201, requested.get_json()
+    grant_id = requested.get_json()["id"]
+    approved = deployment.signed(market).post(f"/v1/grants/{grant_id}/approve", json={})
+    assert approved.status_code == 200, approved.get_json()
+    subscription = deployment.subscribe(tax, grant_id)
+
+    # Wait the grant out (no timing is asserted: only what happens after the expiry).
+    while (left := expires_at - datetime.now(UTC)) >= timedelta(0):
+        time.sleep(left.total_seconds() + 0.05)
+    pulled = deployment.pull(tax, subscription, wait_ms=200)
+    looked_up = deployment.signed(tax).get(f"/v1/subjects/{deployment.subject}/records/{_code(8)}")
+
+    assert pulled.status_code == 403
+    assert pulled.get_json()["type"].endswith("/grant-expired")
+    assert "records" not in pulled.get_json()
+    assert looked_up.status_code == 403
+    assert "payload" not in looked_up.get_json()
+    refusals = [e for e in _audit_entries(deployment, "/records") if e.grant_id == grant_id]
+    assert [(e.decision, e.record_ids) for e in refusals] == [("deny", ())]
+
+
 def test_a_lookup_by_licence_number_returns_the_latest_version_projected(
     deployment, market, tax, tax_grant
 ):
@@ -204,7 +240,7 @@ def test_a_restarted_hub_delivers_again_exactly_the_unacknowledged_records(
     _, cursor = deployment.pull_until(tax, subscription, 2)
     assert deployment.ack(tax, subscription, cursor).status_code == 200
     unacknowledged = deployment.publish(market, licence(22), licence(23))
-    deployment.pull_until(tax, subscription, 2)
+    before_restart, _ = deployment.pull_until(tax, subscription, 2)
 
     deployment.restart()
     again, cursor = deployment.pull_until(tax, subscription, 2)
@@ -214,6 +250,9 @@ def test_a_restarted_hub_delivers_again_exactly_the_unacknowledged_records(
     assert sorted(d["record_id"] for d in again) == sorted(unacknowledged)
     assert nothing_more == []
     assert not set(acknowledged) & {d["record_id"] for d in again}
+    # The same delivery, so a consumer that saw it before the restart drops the copy.
+    delivery_ids = {d["record_id"]: d["delivery_id"] for d in before_restart}
+    assert {d["record_id"]: d["delivery_id"] for d in again} == delivery_ids
 
 
 def test_unacknowledged_records_come_again_on_the_next_pull(deployment, market, tax, tax_grant):

@@ -13,6 +13,7 @@ from exchange.audit.checkpoints import hub_public_keys
 from exchange.records.envelope import decode_envelope, topic_for
 from exchange.signing.canonical import digest_of_json
 from exchange.signing.hub_signer import verify_document
+from exchange.store.repositories import AuditFilters, AuditRepository
 from exchange.store.repositories.idempotency import IdempotencyRepository
 from exchange.transport import open_transport
 from tests.support.province import (
@@ -36,6 +37,14 @@ def _records_on_topic(hub) -> list[dict]:
         return found
     finally:
         consumer.close()
+
+
+def _publish_audit_entries(hub) -> list:
+    """The audit entries of publishes by market regulation, newest first."""
+    entries = AuditRepository(hub.database).query(
+        AuditFilters(actor="market-regulation", subject=LICENCE_SUBJECT), limit=100
+    )
+    return [e for e in entries if e.action.startswith("POST") and e.action.endswith("/records")]
 
 
 def _publish(client, records, **kwargs):
@@ -176,11 +185,20 @@ def test_transport_failure_is_a_503_and_nothing_is_half_written(market, hub, tmp
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert _records_on_topic(hub) == []
+    # No audit entry claims success: the audit topic is on the same unreachable log, so the
+    # refusal's own entry could not be kept either (a broker that refuses a batch but still
+    # answers gets an `error` entry: tests/records/test_publish_on_kafka.py).
+    assert _publish_audit_entries(hub) == []
     # Nothing was produced (the producer could not even start), so the key was released.
     assert IdempotencyRepository(hub.database).find("market-regulation", "k-3") is None
     retried = _publish(market, [{"payload": licence(1)}], headers={"Idempotency-Key": "k-3"})
     assert retried.status_code == 201
     assert len(_records_on_topic(hub)) == 1
+    [succeeded] = _publish_audit_entries(hub)
+    assert (succeeded.decision, succeeded.record_ids) == (
+        "allow",
+        (retried.get_json()["records"][0]["record_id"],),
+    )
 
 
 @pytest.mark.kafka

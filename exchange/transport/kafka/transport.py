@@ -24,6 +24,7 @@ from exchange.transport.base import (
 from exchange.transport.kafka.consumer import KafkaGroupReader, KafkaLogConsumer
 from exchange.transport.kafka.errors import kafka_errors_as_transport_errors
 from exchange.transport.kafka.producer import KafkaLogProducer, QuietSelector
+from exchange.transport.kafka.transactions import TRANSACTION_TIMEOUT_MS, TransactionalProducers
 
 # A consumer that stops heart-beating hands its partitions on after this long
 # (kafka-python's default, 45 s, would stall a group long after a crash).
@@ -31,6 +32,9 @@ SESSION_TIMEOUT_MS = 10_000
 HEARTBEAT_INTERVAL_MS = 3_000
 # Within the default max_request_size (1 MiB), so a full batch always fits one request.
 PRODUCER_BATCH_BYTES = 512 * 1024
+# Every reader skips the records of aborted transactions and waits for open ones to end, so
+# a batch that failed part-way is never seen (see `KafkaLogProducer`).
+READ_COMMITTED = "read_committed"
 
 
 class KafkaTransport(Transport):
@@ -57,22 +61,37 @@ class KafkaTransport(Transport):
         self._admin_in_use = threading.RLock()
 
     def producer(self) -> Producer:
-        """See `Transport.producer`: idempotent, acks=all."""
+        """See `Transport.producer`: acks=all, idempotent, and a batch of several messages
+        in one Kafka transaction (see `KafkaLogProducer`)."""
         with kafka_errors_as_transport_errors("connecting a producer"):
-            producer = KafkaProducer(
-                acks="all",
-                enable_idempotence=True,
-                max_block_ms=self._timeout_ms,
-                # A large batch takes a whole publish request's share of a partition, so a
-                # 1,000-record publish is a few produce requests, not one per 16 KiB.
-                batch_size=PRODUCER_BATCH_BYTES,
-                # kafka-python's own metrics cost CPU on every send and nobody reads them
-                # (the hub's Prometheus metrics count what matters).
-                metrics_enabled=False,
-                selector=QuietSelector,
-                **self._common,
-            )
-        return KafkaLogProducer(producer, self._topic_exists, self._timeout_ms / 1000)
+            producer = self._kafka_producer()
+        transactional = TransactionalProducers(
+            lambda transactional_id: self._kafka_producer(
+                transactional_id=transactional_id,
+                transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
+            ),
+            id_prefix=self._common["client_id"],
+            close_timeout_s=self._timeout_ms / 1000,
+        )
+        return KafkaLogProducer(
+            producer, transactional, self._topic_exists, self._timeout_ms / 1000
+        )
+
+    def _kafka_producer(self, **transactional: Any) -> KafkaProducer:
+        return KafkaProducer(
+            acks="all",
+            enable_idempotence=True,
+            max_block_ms=self._timeout_ms,
+            # A large batch takes a whole publish request's share of a partition, so a
+            # 1,000-record publish is a few produce requests, not one per 16 KiB.
+            batch_size=PRODUCER_BATCH_BYTES,
+            # kafka-python's own metrics cost CPU on every send and nobody reads them
+            # (the hub's Prometheus metrics count what matters).
+            metrics_enabled=False,
+            selector=QuietSelector,
+            **transactional,
+            **self._common,
+        )
 
     def consumer(
         self, group: str, topics: Sequence[str], start: StartPosition = "earliest"
@@ -84,6 +103,7 @@ class KafkaTransport(Transport):
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset=start,
+                isolation_level=READ_COMMITTED,
                 session_timeout_ms=SESSION_TIMEOUT_MS,
                 heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
                 **self._common,
@@ -102,6 +122,7 @@ class KafkaTransport(Transport):
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset=start,
+                isolation_level=READ_COMMITTED,
                 # Its sensors cost CPU on every fetch and nobody reads them.
                 metrics_enabled=False,
                 **self._common,
