@@ -1,12 +1,19 @@
 """First-time set-up of a deployment: the store's schema, the hub's signing key and a
-first administrator with its key pair."""
+first administrator with its key pair, each key recorded in the audit log."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from exchange.audit.events import AuditEvent
+from exchange.audit.in_process import InProcessAuditWriter
+from exchange.audit.topic_sink import AfterProduced, TopicAuditSink
 from exchange.config import Settings
+from exchange.errors import ServiceUnavailable
+from exchange.hub import AUDIT_STORE_WAIT_S, in_process_writer
 from exchange.identity.keys import (
     generate_private_key,
     key_id_of,
@@ -17,8 +24,12 @@ from exchange.identity.keys import (
 from exchange.store.database import Database
 from exchange.store.migrate import upgrade
 from exchange.store.repositories import HubKeyRepository, IdentityRepository
+from exchange.transport import Acknowledged, open_transport
 
 FIRST_ADMIN_NAME = "admin"
+# Who the audit log names for what `exchange init` creates: no signed request did it.
+INIT_ACTOR = "exchange-init"
+INIT_ACTOR_ROLE = "system"
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,82 @@ def initialise(settings: Settings) -> InitReport:
         )
     finally:
         database.close()
-    return InitReport(hub_key_id, created, admin_file, admin_key_id)
+    report = InitReport(hub_key_id, created, admin_file, admin_key_id)
+    _record_in_audit_log(settings, creation_events(report))
+    return report
+
+
+def creation_events(report: InitReport) -> list[AuditEvent]:
+    """The audit entries of what `initialise` created: the hub key and the first
+    administrator's key become valid from here, like keys added through the API."""
+    events: list[AuditEvent] = []
+    if report.hub_key_created:
+        events.append(_init_event("INIT /v1/hub/keys", f"/v1/hub/keys/{report.hub_key_id}"))
+    if report.admin_key_id is not None:
+        events.append(_init_event("INIT /v1/operators", f"/v1/operators/{FIRST_ADMIN_NAME}"))
+        events.append(
+            _init_event(
+                "INIT /v1/operators/<name>/keys",
+                f"/v1/operators/{FIRST_ADMIN_NAME}/keys/{report.admin_key_id}",
+            )
+        )
+    return events
+
+
+def _init_event(action: str, resource: str) -> AuditEvent:
+    return AuditEvent(
+        at=datetime.now(UTC),
+        actor=INIT_ACTOR,
+        actor_role=INIT_ACTOR_ROLE,
+        action=action,
+        resource=resource,
+        decision="allow",
+        status=201,
+        request_id=str(uuid.uuid4()),
+    )
+
+
+def _record_in_audit_log(settings: Settings, events: list[AuditEvent]) -> None:
+    """Produce the events to the audit topic, the path every hub instance's entries take.
+    On the embedded default the audit writer runs here, as in a hub process, and stores
+    them (signing a checkpoint when it stops); with Kafka the deployment's writer does."""
+    if not events:
+        return
+    transport = open_transport(
+        settings.transport,
+        embedded_path=settings.embedded_transport_path,
+        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
+    )
+    database = Database(settings.effective_database_url)
+    writer = (
+        in_process_writer(settings, database, transport)
+        if settings.transport == "embedded"
+        else None
+    )
+    sink = TopicAuditSink(
+        transport,
+        settings.topic_replication_factor,
+        after_produced=None if writer is None else _stored_by(writer),
+    )
+    try:
+        if writer is not None:
+            writer.start()
+        for event in events:
+            sink.append(event)
+    finally:
+        sink.close()
+        if writer is not None:
+            writer.stop(settings.shutdown_timeout_s)
+        transport.close()
+        database.close()
+
+
+def _stored_by(writer: InProcessAuditWriter) -> AfterProduced:
+    def wait(event_id: str, acknowledged: Acknowledged) -> None:
+        if not writer.wait_until_stored(event_id, acknowledged, AUDIT_STORE_WAIT_S):
+            raise ServiceUnavailable(f"the audit writer did not store init event {event_id}")
+
+    return wait
 
 
 def _ensure_hub_key(path: Path, hub_keys: HubKeyRepository) -> tuple[str, bool]:

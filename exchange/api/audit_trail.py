@@ -1,4 +1,10 @@
-"""The one place every answered request passes through to reach the audit log."""
+"""The one place every answered request passes through to reach the audit log.
+
+Views add what the request alone does not say through `flask.g`: `audit_subject`,
+`audit_grant_id`, `audit_purpose`, `audit_record_ids`, and `audit_resource` when the
+request created something the path does not name yet (a new key, a new grant), so the
+entry names what was created.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from exchange.api.context import current_hub
+from exchange.api.observability import METRICS_PATH, count_produced, metrics_are_public
 from exchange.api.problems import problem_response
 from exchange.audit.events import AuditEvent, decision_for_status
 from exchange.errors import PROBLEM_TYPE_BASE, ExchangeError
@@ -17,8 +24,9 @@ from exchange.errors import PROBLEM_TYPE_BASE, ExchangeError
 logger = logging.getLogger(__name__)
 
 # Probes and the public description are answered without a principal and are not accesses
-# to anyone's data; recording them would drown the log in load-balancer traffic.
-UNAUDITED_PATHS = frozenset({"/v1/health", "/v1/ready", "/metrics", "/openapi.json", "/docs"})
+# to anyone's data; recording them would drown the log in load-balancer traffic. `/metrics`
+# joins them only where it is public; signed scrapes (and refusals) are recorded.
+UNAUDITED_PATHS = frozenset({"/v1/health", "/v1/ready", "/openapi.json", "/docs"})
 # The console's page and static files: public, and a page load is not an access (the API
 # calls the page then makes are signed and audited like any other).
 UNAUDITED_PREFIX = "/console"
@@ -45,7 +53,7 @@ def event_for_current_request(response: Response) -> AuditEvent:
         actor_role=getattr(g, "principal_kind", "anonymous"),
         key_id=getattr(g, "key_id", None),
         action=f"{request.method} {route}",
-        resource=request.path,
+        resource=getattr(g, "audit_resource", None) or request.path,
         subject=getattr(g, "audit_subject", None),
         decision=decision_for_status(response.status_code),
         reason=problem["detail"] if problem else None,
@@ -61,6 +69,8 @@ def event_for_current_request(response: Response) -> AuditEvent:
 def _unaudited(method: str, path: str) -> bool:
     if path in UNAUDITED_PATHS:
         return True
+    if path == METRICS_PATH:
+        return metrics_are_public()
     is_console = path == UNAUDITED_PREFIX or path.startswith(UNAUDITED_PREFIX + "/")
     return method == "GET" and is_console
 
@@ -74,6 +84,7 @@ def install_audit_trail(app: Flask) -> None:
             return response
         try:
             current_hub().audit.append(event_for_current_request(response))
+            count_produced("audit", 1)
         except ExchangeError as error:
             logger.error("audit entry not recorded: %s", error.detail)
             return problem_response(

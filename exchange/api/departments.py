@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from exchange.api.authentication import current_principal
@@ -67,6 +67,7 @@ def register_department() -> tuple[Response, int]:
     require_role(current_principal(), "admin")
     body = load_body(DepartmentRegistration())
     department = directory().register_department(body["code"], body["name"], body["contact"])
+    g.audit_resource = f"{request.path}/{department.code}"
     return jsonify(_view(department)), 201
 
 

@@ -226,6 +226,7 @@ def request_grant() -> tuple[Response, int]:
     grant = grant_service.request_grant(
         _grants(), _subject_terms, principal, terms, now, new_id=uuid7
     )
+    g.audit_resource = f"{request.path}/{grant.id}"
     return _answer(grant, now), 201
 
 

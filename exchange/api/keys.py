@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, g, jsonify, request
 from marshmallow import Schema, fields
 
 from exchange.api.bodies import load_body
@@ -53,6 +53,8 @@ def add_key_response(kind: PrincipalKind, name: str) -> tuple[Response, int]:
     """Register the key in the body for the principal; 201 with its key id."""
     body = load_body(KeyRegistration())
     key = directory().add_key(kind, name, body["public_key"])
+    # The entry names the new key, so the log alone shows when each key became valid.
+    g.audit_resource = f"{request.path}/{key.key_id}"
     return jsonify(key_view(key)), 201
 
 

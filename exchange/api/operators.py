@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from exchange.api.authentication import current_principal
@@ -42,6 +42,7 @@ def register_operator() -> tuple[Response, int]:
     require_role(current_principal(), "admin")
     body = load_body(OperatorRegistration())
     operator = directory().register_operator(body["name"], body["role"])
+    g.audit_resource = f"{request.path}/{operator.name}"
     return jsonify(
         name=operator.name, role=operator.role, created_at=operator.created_at.isoformat()
     ), 201

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, TextIO
 
@@ -21,7 +21,7 @@ from exchange.audit.report_check import proven_accesses, published_keys
 from exchange.audit.verify import VerificationReport, verify_log, verify_saved_checkpoint
 from exchange.audit.writer import run_writer
 from exchange.cli.common import settings_or_exit
-from exchange.cli.remote import call, client_for, echo_json, hub_options
+from exchange.cli.remote import call, client_for, hub_options
 from exchange.client import ExchangeClient
 from exchange.config import Settings
 from exchange.errors import ServiceUnavailable
@@ -35,6 +35,8 @@ EXPORT_COLUMNS = (
     "decision", "reason", "status", "request_id", "request_digest", "record_ids",
     "purpose", "grant_id",
 )  # fmt: skip
+# What `audit query` shows of each entry unless asked for JSON (which has every field).
+TABLE_COLUMNS = ("seq", "at", "actor", "action", "resource", "decision", "status")
 PAGE_SIZE = 500
 
 
@@ -43,22 +45,23 @@ def audit() -> None:
     """The `audit` command group."""
 
 
+# Each filter: its option, the query parameter of `GET /v1/audit` it sets, its help. The
+# signing key id is `--key-id`: `--key` is the caller's own key file (`hub_options`).
+FILTERS = (
+    ("--actor", "actor", "Only entries by this principal."),
+    ("--subject", "subject", "Only entries about this subject."),
+    ("--action", "action", "Only this action, e.g. 'POST /v1/departments'."),
+    ("--decision", "decision", "allow, deny or error."),
+    ("--record-id", "record_id", "Only entries naming this record id."),
+    ("--key-id", "key", "Only requests signed with this key id."),
+    ("--from", "from", "From this time on (RFC 3339, inclusive)."),
+    ("--to", "to", "Before this time (RFC 3339, exclusive)."),
+)
+
+
 def _filter_options(command: Any) -> Any:
-    for name, help_text in reversed(
-        (
-            ("actor", "Only entries by this principal."),
-            ("subject", "Only entries about this subject."),
-            ("action", "Only this action, e.g. 'POST /v1/departments'."),
-            ("decision", "allow, deny or error."),
-            ("record-id", "Only entries naming this record id."),
-            ("key", "Only requests signed with this key id."),
-            ("from", "From this time on (RFC 3339, inclusive)."),
-            ("to", "Before this time (RFC 3339, exclusive)."),
-        )
-    ):
-        command = click.option(f"--{name}", f"filter_{name.replace('-', '_')}", help=help_text)(
-            command
-        )
+    for flag, parameter, help_text in reversed(FILTERS):
+        command = click.option(flag, f"filter_{parameter}", help=help_text)(command)
     return command
 
 
@@ -70,18 +73,44 @@ def _filters(options: dict[str, Any]) -> dict[str, str]:
     }
 
 
-@audit.command("query", help="Print one page of matching entries (newest first) as JSON.")
+@audit.command(
+    "query",
+    help=(
+        "Print one page of matching entries (newest first) as a table, or as JSON Lines "
+        "with --json; the cursor of the next page goes to stderr."
+    ),
+)
 @hub_options
 @_filter_options
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--cursor", default=None, help="`next_cursor` of the previous page.")
-def query(url: str, key_file: str, limit: int, cursor: str | None, **options: Any) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON entry a line, every field.")
+def query(
+    url: str, key_file: str, limit: int, cursor: str | None, as_json: bool, **options: Any
+) -> None:
     """One page of `GET /v1/audit`."""
     params: dict[str, Any] = {**_filters(options), "limit": limit}
     if cursor:
         params["cursor"] = cursor
     client = client_for(url, key_file)
-    echo_json(call(lambda: client.get("/v1/audit", params=params)))
+    page = call(lambda: client.get("/v1/audit", params=params))
+    if as_json:
+        for entry in page["entries"]:
+            click.echo(json.dumps(entry, ensure_ascii=False))
+    else:
+        click.echo(_table(page["entries"], TABLE_COLUMNS))
+    if page["next_cursor"]:
+        click.echo(f"more: --cursor {page['next_cursor']}", err=True)
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Rows as left-aligned columns under a header, each as wide as its widest cell."""
+    cells = [list(columns)] + [["" if r[c] is None else str(r[c]) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
 
 
 @audit.command("export", help="Write every matching entry (newest first) as JSON Lines or CSV.")
@@ -91,9 +120,22 @@ def query(url: str, key_file: str, limit: int, cursor: str | None, **options: An
 @click.option(
     "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout)."
 )
-def export(url: str, key_file: str, file_format: str, output: TextIO, **options: Any) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Count the entries written on stderr (default: when stderr is a terminal).",
+)
+def export(
+    url: str,
+    key_file: str,
+    file_format: str,
+    output: TextIO,
+    progress: bool | None,
+    **options: Any,
+) -> None:
     """Page through `GET /v1/audit` and write each page as it arrives."""
-    entries = _all_pages(client_for(url, key_file), _filters(options))
+    counter = ExportProgress(sys.stderr, _isatty(sys.stderr) if progress is None else progress)
+    entries = _all_pages(client_for(url, key_file), _filters(options), counter.page_written)
     if file_format == "csv":
         writer = csv.writer(output)
         writer.writerow(EXPORT_COLUMNS)
@@ -103,9 +145,48 @@ def export(url: str, key_file: str, file_format: str, output: TextIO, **options:
     else:
         for entry in entries:
             output.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    counter.done()
 
 
-def _all_pages(client: ExchangeClient, filters: dict[str, str]) -> Iterator[dict[str, Any]]:
+def _isatty(stream: TextIO) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+class ExportProgress:
+    """How many entries an export has written so far, on `stream`: rewritten in place on
+    a terminal, one line a page otherwise (a log file keeps every line)."""
+
+    def __init__(self, stream: TextIO, shown: bool) -> None:
+        self._stream = stream
+        self._shown = shown
+        self._written = 0
+        self._in_place = _isatty(stream)
+
+    def page_written(self, entries: int) -> None:
+        """Count a page whose entries have all been written."""
+        self._written += entries
+        self._show(f"exported {self._written} entries")
+
+    def done(self) -> None:
+        """Say the export is complete (and end the line a terminal rewrote)."""
+        self._show(f"exported {self._written} entries, done")
+        if self._shown and self._in_place:
+            click.echo(file=self._stream)
+
+    def _show(self, line: str) -> None:
+        if not self._shown:
+            return
+        if self._in_place:
+            click.echo(f"\r{line}", file=self._stream, nl=False)
+        else:
+            click.echo(line, file=self._stream)
+
+
+def _all_pages(
+    client: ExchangeClient, filters: dict[str, str], page_written: Callable[[int], None]
+) -> Iterator[dict[str, Any]]:
+    """Every matching entry, a page at a time; `page_written(n)` once a page's n entries
+    have been consumed."""
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {**filters, "limit": PAGE_SIZE}
@@ -113,6 +194,7 @@ def _all_pages(client: ExchangeClient, filters: dict[str, str]) -> Iterator[dict
             params["cursor"] = cursor
         page = call(partial(client.get, "/v1/audit", params=params))
         yield from page["entries"]
+        page_written(len(page["entries"]))
         cursor = page["next_cursor"]
         if not cursor:
             return

@@ -1,13 +1,13 @@
 """Two hub processes and two connector workers on one PostgreSQL store and one Kafka
 cluster under concurrent load, with the audit writer killed (SIGKILL) and restarted
 meanwhile: no record id twice, each key's records in the order they were published (on
-the topic and in each sink), and one audit log that verifies and names every
-acknowledged record.
+the topic and in each sink), and one audit log that verifies, names every acknowledged
+record and holds every answered request exactly once.
 
 Each connector worker calls its own hub and runs one `file` sink: tax's through the first
-hub, social insurance's through the second. Workers share connectors by lease and the
-first to look claims every free one, so the second sink is created while the first worker
-is frozen (SIGSTOP, shorter than its lease): each worker then holds one.
+hub, social insurance's through the second. Workers share connectors by lease, each up to
+its fair share; to pin which worker runs which sink, the second sink is created while the
+first worker is frozen (SIGSTOP, shorter than its lease): each worker then holds one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import functools
 import signal
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,12 @@ CONSUMERS = ("tax", "social-insurance")
 LEASE_S = "30"
 
 
-def _publish_versions(session: requests.Session, urls: list[str], keys: list[int]) -> list[Any]:
+def _publish_versions(
+    session: requests.Session, urls: list[str], keys: list[int], request_ids: list[str]
+) -> list[Any]:
     """Publish VERSIONS successive versions of each key, one batch per version, sending
-    each batch to the next hub in turn; the acknowledged records, in publishing order."""
+    each batch to the next hub in turn; the acknowledged records, in publishing order.
+    Each answer's request id is added to `request_ids`."""
     acknowledged: list[Any] = []
     for version in range(VERSIONS):
         body = {
@@ -81,6 +85,7 @@ def _publish_versions(session: requests.Session, urls: list[str], keys: list[int
             timeout=60,
         )
         assert response.status_code == 201, response.text
+        request_ids.append(response.headers["X-Request-Id"])
         acknowledged += response.json()["records"]
     return acknowledged
 
@@ -154,6 +159,7 @@ def test_two_hubs_and_two_workers_keep_ids_unique_order_per_key_and_one_audit_lo
         hub.start()
     results: list[list[Any]] = [[] for _ in range(PUBLISHERS)]
     failures: list[BaseException] = []
+    answered: list[str] = []
     try:
         admin = requests.Session()
         admin.auth = SigningAuth(load_private_key(data_dir / "keys" / "admin.pem"))
@@ -164,7 +170,9 @@ def test_two_hubs_and_two_workers_keep_ids_unique_order_per_key_and_one_audit_lo
         def publish(index: int) -> None:
             keys = [index * 1000 + k for k in range(KEYS_PER_PUBLISHER)]
             try:
-                results[index] = _publish_versions(market, urls[index:] + urls[:index], keys)
+                results[index] = _publish_versions(
+                    market, urls[index:] + urls[:index], keys, answered
+                )
             except BaseException as error:  # reported by the test thread
                 failures.append(error)
 
@@ -189,6 +197,7 @@ def test_two_hubs_and_two_workers_keep_ids_unique_order_per_key_and_one_audit_lo
     writer.signal(signal.SIGTERM)  # a graceful stop signs the last checkpoint
     _assert_once_each_and_in_order(settings, record_ids, outboxes)
     assert_audit_log_verifies_and_holds(settings, record_ids)
+    _assert_each_request_once_in_the_log(settings, answered)
 
 
 def _assert_once_each_and_in_order(
@@ -205,6 +214,20 @@ def _assert_once_each_and_in_order(
         assert not written_twice(deliveries), f"{consumer}'s sink wrote a delivery twice"
         assert {d["record_id"] for d in deliveries} == record_ids
         _assert_in_order_per_key(deduplicated(deliveries), f"{consumer}'s sink")
+
+
+def _assert_each_request_once_in_the_log(settings: Settings, answered: list[str]) -> None:
+    """No request id twice in the log (the killed writer stored no event again) and every
+    publish the hubs answered in it (none lost)."""
+    database = Database(settings.effective_database_url)
+    try:
+        logged = Counter(e.request_id for e in AuditRepository(database).scan(limit=1_000_000))
+    finally:
+        database.close()
+    twice = [request_id for request_id, count in logged.items() if count > 1]
+    assert not twice, f"{len(twice)} requests are in the audit log more than once: {twice[:5]}"
+    assert len(answered) == PUBLISHERS * VERSIONS
+    assert set(answered) <= set(logged)
 
 
 def _audited(settings: Settings) -> int:
