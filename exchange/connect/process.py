@@ -8,6 +8,7 @@ import socket
 import uuid
 from types import TracebackType
 
+from exchange.audit.topic_sink import TopicAuditSink
 from exchange.config import Settings
 from exchange.connect.contexts import RequestKey
 from exchange.connect.states import RestartPolicy
@@ -59,11 +60,13 @@ class WorkerProcess:
             embedded_path=settings.embedded_transport_path,
             kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
         )
+        self.audit = TopicAuditSink(self.transport, settings.topic_replication_factor)
         self.worker = Worker(
             worker_id or new_worker_id(),
             ConnectorRepository(self.database),
             self.transport,
             worker_settings(settings, hub_url),
+            audit=self.audit,
         )
 
     def __enter__(self) -> Worker:
@@ -78,5 +81,6 @@ class WorkerProcess:
         try:
             self.worker.close()
         finally:
+            self.audit.close()
             self.transport.close()
             self.database.close()

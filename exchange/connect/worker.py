@@ -31,7 +31,9 @@ from typing import Any
 
 from connectors.base import ConnectorEnvironment, DeadLetter, SinkConnector, SourceConnector
 from connectors.paths import resolve_under
+from exchange.audit.events import AuditSink
 from exchange.client import ExchangeClient
+from exchange.connect.audit_trail import ConnectorAuditTrail
 from exchange.connect.classes import implementation
 from exchange.connect.contexts import RequestKey, RuntimeContext
 from exchange.connect.dead_letters import create_dead_letter_topic, send_dead_letters
@@ -79,12 +81,17 @@ class Worker:
         transport: Transport,
         settings: WorkerSettings,
         clock: Clock = utc_now,
+        *,
+        audit: AuditSink | None = None,
     ) -> None:
+        """Without `audit` the worker's own actions are not audited: for tests of the
+        worker alone; `WorkerProcess` always gives it the deployment's audit log."""
         self.worker_id = worker_id
         self._repository = repository
         self._transport = transport
         self._settings = settings
         self._clock = clock
+        self._audit = None if audit is None else ConnectorAuditTrail(audit, worker_id, clock)
         self._held: dict[str, _Held] = {}
         self._share = 0
         self._next_heartbeat: datetime | None = None
@@ -117,7 +124,7 @@ class Worker:
     def close(self) -> None:
         """Close every connector and give its lease back; leave the live workers."""
         for name in list(self._held):
-            self._let_go(name)
+            self._let_go(name, "the worker stopped")
         self._repository.forget_worker(self.worker_id)
 
     # ------------------------------------------------------------------------------------
@@ -150,7 +157,7 @@ class Worker:
             self._next_heartbeat = now + timedelta(seconds=self._settings.lease_s / 4)
         for name in self._surplus():
             logger.info("worker %s gives connector %s back (fair share)", self.worker_id, name)
-            self._let_go(name)
+            self._let_go(name, "given back to share the work")
 
     def _surplus(self) -> list[str]:
         """What this worker holds beyond its share: unopened connectors first (nothing to
@@ -171,6 +178,8 @@ class Worker:
             if row is not None:
                 logger.info("worker %s runs connector %s", self.worker_id, name)
                 self._held[name] = _Held(row, None)
+                if self._audit is not None:
+                    self._audit.taken_up(row)
 
     def _step(self, name: str) -> bool:
         held = self._held[name]
@@ -202,11 +211,15 @@ class Worker:
             self._clock(),
         )
         self._repository.record_failure(name, self.worker_id, failure, self._clock())
+        if self._audit is not None:
+            self._audit.failed(held.row, f"{type(error).__name__}: {detail}")
 
-    def _let_go(self, name: str) -> None:
+    def _let_go(self, name: str, why: str = "stopped") -> None:
         held = self._held.pop(name)
         self._close_task(held)
         self._repository.release(name, self.worker_id)
+        if self._audit is not None:
+            self._audit.given_back(held.row, why)
 
     @staticmethod
     def _close_task(held: _Held) -> None:
@@ -239,7 +252,7 @@ class Worker:
                 client,
                 row.subject,
                 tolerate_errors=tolerate,
-                send_dead_letters=self._dead_letters_of(row.name),
+                send_dead_letters=self._dead_letters_of(row),
                 save_offset=self._offset_saver(row.name, context),
             )
         assert issubclass(implementation_class, SinkConnector)
@@ -250,7 +263,7 @@ class Worker:
             subscription,
             batch_size=int(row.config.get("batch_size", 100)),
             tolerate_errors=tolerate,
-            send_dead_letters=self._dead_letters_of(row.name),
+            send_dead_letters=self._dead_letters_of(row),
         )
 
     def _subscription(
@@ -266,9 +279,11 @@ class Worker:
         self._offset_saver(row.name, context)(SUBSCRIPTION_PARTITION, {"id": made["id"]})
         return str(made["id"])
 
-    def _dead_letters_of(self, name: str) -> Any:
+    def _dead_letters_of(self, row: ConnectorRow) -> Any:
         def send(letters: list[DeadLetter]) -> None:
-            send_dead_letters(self._transport, name, letters)
+            send_dead_letters(self._transport, row.name, letters)
+            if self._audit is not None and letters:
+                self._audit.dead_lettered(row, letters)
 
         return send
 

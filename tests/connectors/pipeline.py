@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from exchange.api import create_app
+from exchange.audit.event_codec import decode_event
+from exchange.audit.topic import AUDIT_TOPIC
 from exchange.config import Settings
 from exchange.connect.process import WorkerProcess
 from exchange.connect.worker import Worker
 from exchange.deployment import initialise
 from exchange.hub import Hub, open_hub
 from exchange.identity.keys import load_private_key
+from exchange.store.records import AuditEntryDraft
 from tests.connectors.support import grant, register_inspections, wait_for, write_key_file
 from tests.support.live_server import serving
 from tests.support.signed_client import SignedClient, onboard_department
@@ -126,6 +130,26 @@ class Pipeline:
         assert response.status_code == 200, response.get_json()
         letters: list[dict[str, Any]] = response.get_json()["dead_letters"]
         return letters
+
+    def worker_audit(self, name: str) -> list[AuditEntryDraft]:
+        """The worker-side audit events of connector `name`, as on the audit topic."""
+        consumer = self.hub.transport.consumer(
+            f"test-audit-reader-{uuid.uuid4().hex}", [AUDIT_TOPIC], start="earliest"
+        )
+        drafts: list[AuditEntryDraft] = []
+        try:
+            empty_polls = 0
+            while empty_polls < 2:
+                messages = consumer.poll(1000, 0.5)
+                empty_polls = 0 if messages else empty_polls + 1
+                drafts += [decode_event(message.value).entry for message in messages]
+        finally:
+            consumer.close()
+        return [
+            draft
+            for draft in drafts
+            if draft.resource == f"/v1/connectors/{name}" and draft.action.startswith("CONNECT ")
+        ]
 
     def published_record_ids(self, expected: int) -> list[str]:
         """Every record on the subject's topic, read through a fresh subscription."""

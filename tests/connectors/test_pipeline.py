@@ -114,6 +114,16 @@ def test_a_dropped_csv_reaches_the_department_table_and_bad_rows_are_dead_letter
     status = pipeline.status(pipeline.market, source)
     assert (status["records_in"], status["records_out"], status["dead_lettered"]) == (6, 4, 2)
     assert pipeline.status(pipeline.tax, sink)["records_out"] == 4
+    # What the worker did on its own is audited as the connector's department.
+    source_events = pipeline.worker_audit(source)
+    assert {event.actor for event in source_events} == {"market-regulation"}
+    actions = [event.action for event in source_events]
+    assert actions[0] == "CONNECT run"
+    assert actions[-1] == "CONNECT release"
+    dead = [event for event in source_events if event.action == "CONNECT dead-letter"]
+    assert sum(int((event.reason or "").split()[0]) for event in dead) == 2
+    assert all(event.decision == "deny" for event in dead)
+    assert {event.actor for event in pipeline.worker_audit(sink)} == {"tax"}
 
 
 def test_a_worker_killed_mid_file_loses_and_duplicates_nothing(pipeline, monkeypatch):
@@ -216,6 +226,11 @@ def test_a_failed_connector_restarts_with_back_off_and_on_request(pipeline):
         )
         assert "OperationalError" in failed["last_error"]
         assert "Traceback" in failed["trace"]
+        failures = [e for e in pipeline.worker_audit(sink) if e.action == "CONNECT fail"]
+        assert failures
+        assert failures[0].actor == "tax"
+        assert failures[0].decision == "error"
+        assert "OperationalError" in (failures[0].reason or "")
         run_until(
             [worker],
             lambda: (
