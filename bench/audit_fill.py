@@ -1,8 +1,9 @@
 """Fill a store with a large, realistic, verifiable audit log without going through HTTP.
 
 Entries are stored the way the audit writer stores them (`AuditRepository.append_sequenced`
-with the leaf hash of each entry's canonical form), and a checkpoint is signed with the
-hub's key every `checkpoint_every` entries, so `exchange audit verify` accepts the result.
+with the leaf hash of each entry's canonical form and the Merkle nodes they complete), and
+a checkpoint is signed with the hub's key every `checkpoint_every` entries, so
+`exchange audit verify` accepts the result.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from exchange.audit.leaf import entry_leaf_hash
 from exchange.audit.merkle import CompactMerkleTree
 from exchange.signing import HubSigner
 from exchange.store.database import Database
+from exchange.store.models_audit import AUDIT_NODE_MIN_HEIGHT
 from exchange.store.records import AuditDecision, AuditEntryDraft, AuditEntryRow
 from exchange.store.repositories import (
     AuditRepository,
@@ -63,22 +65,25 @@ def fill_audit_log(
     seed: int = 8,
     progress: Callable[[int], None] | None = None,
 ) -> FilledLog:
-    """Append `entries` synthetic entries to an empty log, storing them (and signing a
-    checkpoint) every `checkpoint_every` entries as the writer does; deterministic for a
-    given `seed`."""
+    """Append `entries` synthetic entries after the log's existing ones (`exchange init`
+    audits the keys it creates), storing them (and signing a checkpoint) every
+    `checkpoint_every` entries as the writer does; deterministic for a given `seed`."""
     repository = AuditRepository(database)
     checkpoints = CheckpointRepository(database)
-    tree = CompactMerkleTree()
+    existing = repository.tree_size()
+    tree = CompactMerkleTree(record_from_height=AUDIT_NODE_MIN_HEIGHT)
+    tree.extend(repository.leaf_hashes(existing))
+    tree.take_completed()  # stored with the existing leaves
     generator = _EntryGenerator(random.Random(seed))
     first_record_id = ""
     batch: list[SequencedEntry] = []
-    for seq, draft in enumerate(generator.drafts(entries), start=1):
+    for seq, draft in enumerate(generator.drafts(entries), start=existing + 1):
         first_record_id = first_record_id or (draft.record_ids[0] if draft.record_ids else "")
         leaf = entry_leaf_hash(_row(draft, seq))
         batch.append(SequencedEntry(seq, str(uuid.UUID(int=seq)), draft, leaf))
         tree.append(leaf)
-        if seq % checkpoint_every == 0 or seq == entries:
-            repository.append_sequenced(batch)
+        if (seq - existing) % checkpoint_every == 0 or seq == existing + entries:
+            repository.append_sequenced(batch, tree.take_completed())
             if progress is not None:
                 progress(len(batch))
             batch = []

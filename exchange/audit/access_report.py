@@ -14,7 +14,7 @@ from typing import Any
 
 from exchange.audit.checkpoints import Checkpoint
 from exchange.audit.leaf import leaf_document
-from exchange.audit.merkle import inclusion_proof
+from exchange.audit.stored_tree import StoredTree
 from exchange.store.database import Database
 from exchange.store.records import AuditEntryRow
 from exchange.store.repositories import AuditRepository, LatestRecordRepository
@@ -94,13 +94,15 @@ def access_report(database: Database, subject: str, key: str) -> AccessReport:
     ]
     latest = CheckpointRepository(database).latest()
     tree_size = latest.tree_size if latest else 0
-    leaves = entries.leaf_hashes(tree_size) if deliveries and tree_size else []
+    signed = [entry.seq - 1 for entry in deliveries if entry.seq <= tree_size]
+    # One read of the nodes and leaf runs every proof needs, then hashing only.
+    paths = dict(zip(signed, StoredTree(entries, tree_size).inclusion_proofs(signed), strict=True))
     wanted = set(record_ids)
     accesses = [
         Access(
             entry,
             tuple(r for r in entry.record_ids if r in wanted),
-            inclusion_proof(entry.seq - 1, leaves) if entry.seq <= tree_size else None,
+            paths.get(entry.seq - 1),
         )
         for entry in deliveries
     ]

@@ -13,9 +13,10 @@ Three readings of that one definition live here:
 * `CompactMerkleTree` keeps only the right edge (the roots of the perfect subtrees
   that make up the tree, one per set bit of its size), so a writer can extend the
   log one entry at a time in O(log n) and take a root at any size.
-* `inclusion_proof` / `consistency_proof` walk the RFC's PATH and SUBPROOF recursion
-  top-down as loops; each proof element is the root of a disjoint subtree, so one
-  proof costs O(n) hashing in total and O(log n) memory beyond the level being hashed.
+* `inclusion_path` / `consistency_path` walk the RFC's PATH and SUBPROOF recursion
+  top-down as loops, reading each element (the root of a disjoint subtree) from a
+  given function: `inclusion_proof` / `consistency_proof` hash it from the leaves
+  (O(n) in total), `exchange.audit.stored_tree` reads it from stored subtree roots.
   The verifiers follow RFC 9162 sections 2.1.3.2 and 2.1.4.2 step by step and return
   False (never raise) on any malformed or hostile proof.
 """
@@ -23,7 +24,8 @@ Three readings of that one definition live here:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -84,20 +86,51 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     return subtree_root(hashes, 0, len(hashes))
 
 
+class PerfectSubtree(NamedTuple):
+    """The root of the perfect subtree of 2**height leaves starting at leaf index
+    idx * 2**height: a node of every tree of at least (idx + 1) * 2**height leaves."""
+
+    height: int
+    idx: int
+    root: bytes
+
+    @property
+    def first_leaf(self) -> int:
+        """Index of its first leaf."""
+        return self.idx << self.height
+
+    @property
+    def end_leaf(self) -> int:
+        """Index one past its last leaf."""
+        return (self.idx + 1) << self.height
+
+
+# Reads MTH(D[start:end]) for a range the RFC recursion asks for.
+RangeRoot = Callable[[int, int], bytes]
+
+
 class CompactMerkleTree:
     """An append-only Merkle tree that keeps only its right edge.
 
     The tree of `size` leaves is the sequence of perfect subtrees given by the set
     bits of `size`, largest first; only their roots are kept (at most log2(n) + 1
-    hashes), which is all that appending and taking the root need.
+    hashes), which is all that appending and taking the root need. Every perfect subtree
+    the tree completes passes through `_append_subtree`, so the tree can also hand out
+    those of a given height and up, for the store (`take_completed`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, record_from_height: int | None = None) -> None:
+        """`record_from_height`: keep every perfect subtree of at least that height the
+        tree completes (`take_completed`), for storing them; None keeps none."""
         self._size = 0
         self._subtree_roots: list[bytes] = []
+        self._record_from_height = record_from_height
+        self._completed: list[PerfectSubtree] = []
 
     @classmethod
-    def restore(cls, size: int, subtree_roots: Sequence[bytes]) -> CompactMerkleTree:
+    def restore(
+        cls, size: int, subtree_roots: Sequence[bytes], record_from_height: int | None = None
+    ) -> CompactMerkleTree:
         """Rebuild a tree from a saved `size` and `subtree_roots` (largest subtree first)."""
         if size < 0 or len(subtree_roots) != size.bit_count():
             raise ValueError(
@@ -106,7 +139,7 @@ class CompactMerkleTree:
             )
         for root in subtree_roots:
             _require_hash(root, "subtree root")
-        tree = cls()
+        tree = cls(record_from_height)
         tree._size = size
         tree._subtree_roots = list(subtree_roots)
         return tree
@@ -120,6 +153,12 @@ class CompactMerkleTree:
     def subtree_roots(self) -> tuple[bytes, ...]:
         """Roots of the perfect subtrees on the right edge, largest first (for `restore`)."""
         return tuple(self._subtree_roots)
+
+    def take_completed(self) -> list[PerfectSubtree]:
+        """The perfect subtrees of the recorded heights completed since the last call,
+        each once, in the order completed (by end leaf, then height)."""
+        completed, self._completed = self._completed, []
+        return completed
 
     def append(self, leaf_hash: bytes) -> None:
         """Add one leaf (given by its leaf hash) in O(log n) node hashes."""
@@ -144,6 +183,9 @@ class CompactMerkleTree:
             if self._size:
                 # The new subtree must start where one of its height may start.
                 height = min(height, (self._size & -self._size).bit_length() - 1)
+            if self._record_from_height is not None:
+                # No larger: each recorded subtree is then completed by a merge.
+                height = min(height, self._record_from_height)
             width = 1 << height
             self._append_subtree(subtree_root(leaf_hashes, start, start + width), height)
             start += width
@@ -151,15 +193,22 @@ class CompactMerkleTree:
     def _append_subtree(self, root: bytes, height: int) -> None:
         """Add the perfect subtree of 2**height leaves with this root; the size must be a
         multiple of 2**height."""
-        merged = root
+        merged, width = root, 1 << height
+        self._record(height, self._size >> height, merged)
         # Each trailing set bit of the old size (counted from `height`) is a perfect
         # subtree of the same height as `merged`, so the two combine into one twice as large.
         size = self._size >> height
         while size & 1:
             merged = node_hash(self._subtree_roots.pop(), merged)
             size >>= 1
+            height += 1
+            self._record(height, size, merged)
         self._subtree_roots.append(merged)
-        self._size += 1 << height
+        self._size += width
+
+    def _record(self, height: int, index: int, root: bytes) -> None:
+        if self._record_from_height is not None and height >= self._record_from_height:
+            self._completed.append(PerfectSubtree(height, index, root))
 
     def root(self) -> bytes:
         """Return the tree head of the current size (EMPTY_ROOT when empty)."""
@@ -176,22 +225,7 @@ def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
 
     O(n) hashing: each element is the root of a disjoint subtree of the tree.
     """
-    size = len(leaf_hashes)
-    if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is outside a tree of {size} leaves")
-    siblings: list[bytes] = []
-    start, end = 0, size
-    while end - start > 1:
-        middle = start + largest_power_of_two_below(end - start)
-        if index < middle:
-            siblings.append(subtree_root(leaf_hashes, middle, end))
-            end = middle
-        else:
-            siblings.append(subtree_root(leaf_hashes, start, middle))
-            start = middle
-    # Collected from the root down; the RFC lists the path from the leaf up.
-    siblings.reverse()
-    return siblings
+    return inclusion_path(index, len(leaf_hashes), _range_root_of(leaf_hashes))
 
 
 def consistency_proof(first: int, leaf_hashes_of_second: Sequence[bytes]) -> list[bytes]:
@@ -200,7 +234,42 @@ def consistency_proof(first: int, leaf_hashes_of_second: Sequence[bytes]) -> lis
     The proof that the tree of the first `first` leaves is a prefix of the tree of
     all `leaf_hashes_of_second`. Empty when both sizes are equal. O(n) hashing.
     """
-    second = len(leaf_hashes_of_second)
+    return consistency_path(
+        first, len(leaf_hashes_of_second), _range_root_of(leaf_hashes_of_second)
+    )
+
+
+def _range_root_of(leaf_hashes: Sequence[bytes]) -> RangeRoot:
+    return lambda start, end: subtree_root(leaf_hashes, start, end)
+
+
+def inclusion_path(index: int, size: int, range_root: RangeRoot) -> list[bytes]:
+    """PATH(index, D[size]) with each element read by `range_root(start, end)`.
+
+    Every range asked for starts at a multiple of the smallest power of two >= its width
+    (the RFC's split makes it so), which is what lets `range_root` answer from stored
+    perfect subtrees.
+    """
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is outside a tree of {size} leaves")
+    siblings: list[bytes] = []
+    start, end = 0, size
+    while end - start > 1:
+        middle = start + largest_power_of_two_below(end - start)
+        if index < middle:
+            siblings.append(range_root(middle, end))
+            end = middle
+        else:
+            siblings.append(range_root(start, middle))
+            start = middle
+    # Collected from the root down; the RFC lists the path from the leaf up.
+    siblings.reverse()
+    return siblings
+
+
+def consistency_path(first: int, second: int, range_root: RangeRoot) -> list[bytes]:
+    """PROOF(first, D[second]) with each element read by `range_root(start, end)` (the
+    ranges are aligned as for `inclusion_path`)."""
     if first <= 0:
         raise ValueError(f"no consistency proof from a tree of {first} leaves; it must be >= 1")
     if first > second:
@@ -212,15 +281,15 @@ def consistency_proof(first: int, leaf_hashes_of_second: Sequence[bytes]) -> lis
     while remaining != end - start:
         middle = start + largest_power_of_two_below(end - start)
         if remaining <= middle - start:
-            elements.append(subtree_root(leaf_hashes_of_second, middle, end))
+            elements.append(range_root(middle, end))
             end = middle
         else:
-            elements.append(subtree_root(leaf_hashes_of_second, start, middle))
+            elements.append(range_root(start, middle))
             remaining -= middle - start
             start = middle
             whole_subtree_known = False
     if not whole_subtree_known:
-        elements.append(subtree_root(leaf_hashes_of_second, start, end))
+        elements.append(range_root(start, end))
     elements.reverse()
     return elements
 

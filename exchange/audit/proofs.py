@@ -1,8 +1,9 @@
-"""Inclusion and consistency proofs of the audit tree, computed from the stored leaves.
+"""Inclusion and consistency proofs of the audit tree, read from the stored Merkle nodes.
 
-Each proof needs the leaf hashes of the tree it is about (read in chunks: 32 bytes per
-entry), then O(n) hashing; the answers carry hex hashes a verifier checks with
-`exchange.audit.merkle.verify_inclusion` / `verify_consistency` and a signed checkpoint.
+Each proof reads O(log n) stored subtree roots and a few 1,024-leaf runs
+(`exchange.audit.stored_tree`), whatever the tree size; the answers carry hex hashes a
+verifier checks with `exchange.audit.merkle.verify_inclusion` / `verify_consistency` and a
+signed checkpoint.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.audit.leaf import leaf_document
-from exchange.audit.merkle import consistency_proof, inclusion_proof, subtree_root
+from exchange.audit.stored_tree import StoredTree
 from exchange.errors import NotFound, ValidationFailed
 from exchange.store.database import Database
 from exchange.store.records import AuditEntryRow
@@ -79,13 +80,13 @@ def prove_inclusion(database: Database, seq: int, tree_size: int) -> InclusionPr
     entry = entries.find(seq)
     if entry is None:
         raise NotFound(f"no audit entry {seq}")
-    leaves = entries.leaf_hashes(tree_size)
+    leaf_hash, root_hash, audit_path = StoredTree(entries, tree_size).inclusion_with_root(seq - 1)
     return InclusionProof(
         entry=entry,
         tree_size=tree_size,
-        leaf_hash=leaves[seq - 1],
-        root_hash=subtree_root(leaves, 0, tree_size),
-        audit_path=inclusion_proof(seq - 1, leaves),
+        leaf_hash=leaf_hash,
+        root_hash=root_hash,
+        audit_path=audit_path,
     )
 
 
@@ -95,13 +96,13 @@ def prove_consistency(database: Database, first: int, second: int) -> Consistenc
     _require_size(second, entries.tree_size())
     if not 1 <= first <= second:
         raise TreeSizeOutOfRange(f"need 1 <= first <= second, got first={first}, second={second}")
-    leaves = entries.leaf_hashes(second)
+    first_root, second_root, proof = StoredTree(entries, second).consistency_with_roots(first)
     return ConsistencyProof(
         first=first,
         second=second,
-        first_root=subtree_root(leaves, 0, first),
-        second_root=subtree_root(leaves, 0, second),
-        proof=consistency_proof(first, leaves),
+        first_root=first_root,
+        second_root=second_root,
+        proof=proof,
     )
 
 

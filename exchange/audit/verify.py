@@ -10,6 +10,11 @@ The log is read in batches of plain rows (one streaming query, or one per batch 
 worker processes share the work: recomputing leaves is most of the time and every batch
 is independent), and the tree is extended in log order by the calling process and kept
 compact, so memory stays O(batch x workers + log n).
+
+Beyond the entries, the derived tables proofs and access reports read are checked against
+them: each stored Merkle node (`audit_tree_nodes`) against the subtree the walk completes,
+the record-id index and the view's record-key table (`exchange.audit.index_check`). Node
+findings name no seq: the entries themselves are sound.
 """
 
 from __future__ import annotations
@@ -26,10 +31,17 @@ from multiprocessing import get_context
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from exchange.audit.checkpoints import Checkpoint, verify_checkpoint
+from exchange.audit.index_check import IndexProblem, first_wrong_record_index
 from exchange.audit.leaf import entry_leaf_hash
-from exchange.audit.merkle import CompactMerkleTree, consistency_proof, verify_consistency
+from exchange.audit.merkle import (
+    CompactMerkleTree,
+    PerfectSubtree,
+    consistency_proof,
+    verify_consistency,
+)
 from exchange.signing import NotCanonicalisable, SignatureMismatch
 from exchange.store.database import Database
+from exchange.store.models_audit import AUDIT_NODE_MIN_HEIGHT
 from exchange.store.records_audit import CheckpointRow, StoredLeaf
 from exchange.store.repositories import AuditRepository, CheckpointRepository
 
@@ -43,19 +55,24 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class LeafBatch:
-    """Consecutive stored entries (by seq) with their stored and recomputed leaf hashes."""
+    """Consecutive stored entries (by seq) with their stored and recomputed leaf hashes,
+    and what the index checks need of them."""
 
     seqs: list[int]
     stored: list[bytes | None]
     recomputed: list[bytes]
+    record_index_problem: IndexProblem | None
 
     @classmethod
-    def of(cls, entries: Sequence[StoredLeaf]) -> LeafBatch:
-        """Recompute the leaf hash of each entry."""
+    def of(cls, entries: Sequence[StoredLeaf], repository: AuditRepository) -> LeafBatch:
+        """Recompute the leaf hash of each entry and compare its record-id index rows."""
+        seqs = [entry.seq for entry in entries]
+        naming = [entry for entry in entries if entry.record_ids]  # a fifth, or fewer
         return cls(
-            [entry.seq for entry in entries],
+            seqs,
             [entry.leaf_hash for entry in entries],
             [_recomputed_leaf_hash(entry) for entry in entries],
+            first_wrong_record_index(repository, seqs[0], seqs[-1], naming) if seqs else None,
         )
 
 
@@ -90,13 +107,25 @@ class VerificationReport:
 
 
 class _TreeCheck:
-    """Walks the entries in order, extending the recomputed tree and comparing roots."""
+    """Walks the entries in order, extending the recomputed tree and comparing roots and
+    stored nodes."""
 
-    def __init__(self, checkpoints: Sequence[Checkpoint], report: VerificationReport) -> None:
-        self.tree = CompactMerkleTree()
+    def __init__(
+        self,
+        checkpoints: Sequence[Checkpoint],
+        report: VerificationReport,
+        stored_nodes: dict[tuple[int, int], bytes],
+        node_height: int,
+        nodes_stored_up_to: int,
+    ) -> None:
+        self.tree = CompactMerkleTree(record_from_height=node_height)
         self._pending = list(checkpoints)
         self._report = report
         self._signed_up_to = 0
+        # Popped as the walk completes each one; None once a bad node was reported.
+        self._stored_nodes: dict[tuple[int, int], bytes] | None = stored_nodes
+        # Leaves stored before the nodes were read: every node within them must be stored.
+        self._nodes_stored_up_to = nodes_stored_up_to
 
     def visit(self, batch: LeafBatch) -> bool:
         """Check the next entries in log order; False once the log is broken (the first
@@ -110,7 +139,8 @@ class _TreeCheck:
         return True
 
     def finish(self, stored_leaves: int) -> None:
-        """After the last entry: checkpoints or leaves beyond it mean entries were deleted."""
+        """After the last entry: checkpoints or leaves beyond it mean entries were deleted;
+        stored nodes the walk never completed were inserted."""
         size = self.tree.size
         if self._pending and not self._report.findings:
             beyond = self._pending[0]
@@ -123,6 +153,10 @@ class _TreeCheck:
             self._find(
                 "missing-entry", f"entry {size + 1} is missing (its leaf is stored)", size + 1
             )
+        # Checked last: entries deleted from the end leave their nodes behind too.
+        if self._stored_nodes and not self._report.findings:
+            height, index = min(self._stored_nodes)
+            self._node_finding("unexpected-node", PerfectSubtree(height, index, b""), "is stored")
         self._report.unsigned_tail = max(0, size - self._signed_up_to)
 
     def _sound_prefix(self, batch: LeafBatch) -> int:
@@ -147,10 +181,36 @@ class _TreeCheck:
             room = self._leaves_before_next_checkpoint()
             end = len(leaf_hashes) if room is None else min(len(leaf_hashes), start + room)
             self.tree.extend(leaf_hashes[start:end])
+            self._compare_nodes(self.tree.take_completed())
             start = end
             if not self._check_checkpoint():
                 return False
         return True
+
+    def _compare_nodes(self, completed: Sequence[PerfectSubtree]) -> None:
+        """Each node the tree completed must be stored with the same hash."""
+        if self._stored_nodes is None:
+            return
+        for node in completed:
+            stored = self._stored_nodes.pop((node.height, node.idx), None)
+            if stored is None and node.end_leaf > self._nodes_stored_up_to:
+                continue  # appended while the log was read
+            if stored is None:
+                self._node_finding("missing-node", node, "is not stored")
+                return
+            if stored != node.root:
+                self._node_finding("altered-node", node, "differs from the recomputed one")
+                return
+
+    def _node_finding(self, kind: str, node: PerfectSubtree, state: str) -> None:
+        """Report the first bad node only: proofs over it fail to verify until it is fixed."""
+        self._stored_nodes = None
+        self._find(
+            kind,
+            f"Merkle node (height {node.height}, index {node.idx}) over entries "
+            f"{node.first_leaf + 1}..{node.end_leaf} {state}: proofs through it fail to verify",
+            None,
+        )
 
     def _leaves_before_next_checkpoint(self) -> int | None:
         if not self._pending or self._pending[0].tree_size <= self.tree.size:
@@ -206,15 +266,20 @@ def verify_log(
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH,
     workers: int = 1,
+    *,
+    node_height: int = AUDIT_NODE_MIN_HEIGHT,
 ) -> VerificationReport:
     """Check every checkpoint's signature and recompute the tree over every entry, with
-    up to `workers` processes recomputing leaves (one process for a small log)."""
+    up to `workers` processes recomputing leaves (one process for a small log); then the
+    stored nodes (of `node_height` and up) and the indexes access reports read."""
     report = VerificationReport()
     checkpoints = _signed_checkpoints(database, public_keys, report)
     entries = AuditRepository(database)
-    # Counted first: entries appended while the log is read are not deleted ones.
+    # Counted first: entries appended while the log is read are not deleted ones, and
+    # the nodes read next include every node within these leaves.
     stored_leaves = entries.tree_size()
-    check = _TreeCheck(checkpoints, report)
+    check = _TreeCheck(checkpoints, report, entries.all_tree_nodes(), node_height, stored_leaves)
+    indexes = _IndexCheck(report)
     with (
         _cycle_collector_paused(),
         closing(_leaf_batches(database, batch_size, workers)) as batches,
@@ -226,8 +291,25 @@ def verify_log(
                 progress(len(batch.seqs))
             if not sound:
                 return report
+            indexes.visit(batch)
     check.finish(stored_leaves)
     return report
+
+
+class _IndexCheck:
+    """Reports the first sound batch whose record-id index rows differ from its entries."""
+
+    def __init__(self, report: VerificationReport) -> None:
+        self._report = report
+        self._found = False
+
+    def visit(self, batch: LeafBatch) -> None:
+        """Check one batch whose entries are sound."""
+        problem = batch.record_index_problem
+        if problem is None or self._found:
+            return
+        self._found = True
+        self._report.findings.append(Finding("record-index-mismatch", problem.detail, problem.seq))
 
 
 @contextmanager
@@ -261,10 +343,11 @@ def _leaf_batches(
 def _leaf_batches_in_process(
     database: Database, batch_size: int
 ) -> Generator[LeafBatch, None, None]:
-    stream = AuditRepository(database).stream_with_leaves(batch_size=batch_size)
+    repository = AuditRepository(database)
+    stream = repository.stream_with_leaves(batch_size=batch_size)
     with closing(stream) as batches:
         for batch in batches:
-            yield LeafBatch.of(batch)
+            yield LeafBatch.of(batch, repository)
 
 
 def _leaf_batches_in_workers(
@@ -298,11 +381,12 @@ def _worker_database(url: str) -> Database:
 def _leaf_batch_of_range(url: str, after_seq: int, last_seq: int) -> LeafBatch:
     """In a worker: the entries with `after_seq < seq <= last_seq`, leaves recomputed."""
     entries: list[StoredLeaf] = []
-    stream = AuditRepository(_worker_database(url)).stream_with_leaves(after_seq, last_seq)
+    repository = AuditRepository(_worker_database(url))
+    stream = repository.stream_with_leaves(after_seq, last_seq)
     with closing(stream) as batches:
         for batch in batches:
             entries.extend(batch)
-    return LeafBatch.of(entries)
+    return LeafBatch.of(entries, repository)
 
 
 def verify_saved_checkpoint(

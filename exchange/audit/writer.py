@@ -2,8 +2,9 @@
 from the `exchange.audit` topic into the store and extends the Merkle tree.
 
 Per batch: read messages, drop events whose `event_id` is already stored, give the rest
-the next sequence numbers, store entries and leaves in one transaction, and only then
-commit the topic offset. A crash between the two repeats the batch on restart, and the
+the next sequence numbers, store entries, leaves and the Merkle nodes they complete (perfect
+subtrees of 2**node_height leaves and up, which proofs read) in one transaction, and only
+then commit the topic offset. A crash between the two repeats the batch on restart, and the
 ids make the repeat store nothing twice. A checkpoint is signed every
 `every_entries` entries or `every_seconds` seconds (when the tree grew), and on stop.
 """
@@ -20,12 +21,13 @@ from dataclasses import dataclass
 from exchange.audit.checkpoints import Checkpoint, sign_checkpoint
 from exchange.audit.event_codec import MalformedAuditMessage, ReceivedEvent, decode_event
 from exchange.audit.leaf import entry_leaf_hash
-from exchange.audit.merkle import CompactMerkleTree
+from exchange.audit.merkle import CompactMerkleTree, PerfectSubtree
 from exchange.audit.topic import AUDIT_TOPIC, AUDIT_WRITER_GROUP, ensure_audit_topic
 from exchange.errors import ExchangeError
 from exchange.signing import HubSigner
 from exchange.store.clock import Clock, utc_now
 from exchange.store.database import Database
+from exchange.store.models_audit import AUDIT_NODE_MIN_HEIGHT
 from exchange.store.records import AuditEntryRow
 from exchange.store.repositories import (
     AuditRepository,
@@ -75,6 +77,7 @@ class AuditWriter:
         policy: CheckpointPolicy | None = None,
         clock: Clock = utc_now,
         batch_size: int = DEFAULT_BATCH,
+        node_height: int = AUDIT_NODE_MIN_HEIGHT,
     ) -> None:
         self._entries = AuditRepository(database)
         self._checkpoints = CheckpointRepository(database)
@@ -88,6 +91,7 @@ class AuditWriter:
         self._policy = policy or CheckpointPolicy()
         self._clock = clock
         self._batch_size = batch_size
+        self._node_height = node_height
         self._tree = CompactMerkleTree()
         self._signed_size = 0
         self._signed_at = time.monotonic()
@@ -185,12 +189,21 @@ class AuditWriter:
     def _append(self, events: Sequence[ReceivedEvent]) -> None:
         known = self._entries.known_event_ids([event.event_id for event in events])
         sequenced = self._sequence([event for event in events if event.event_id not in known])
-        self._entries.append_sequenced(sequenced)
+        self._entries.append_sequenced(sequenced, self._nodes_completed_by(sequenced))
         for item in sequenced:
             self._tree.append(item.leaf_hash)
             # Sign at exact multiples of the policy's count, even inside a large batch.
             if self._tree.size - self._signed_size >= self._policy.every_entries:
                 self.checkpoint()
+
+    def _nodes_completed_by(self, sequenced: Sequence[SequencedEntry]) -> list[PerfectSubtree]:
+        """The stored-height nodes these entries complete, from a copy of the tree (the
+        writer's own tree grows only once they are stored)."""
+        grown = CompactMerkleTree.restore(
+            self._tree.size, self._tree.subtree_roots, record_from_height=self._node_height
+        )
+        grown.extend([item.leaf_hash for item in sequenced])
+        return grown.take_completed()
 
     def _sequence(self, events: Sequence[ReceivedEvent]) -> list[SequencedEntry]:
         sequenced: list[SequencedEntry] = []

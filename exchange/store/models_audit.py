@@ -1,5 +1,5 @@
-"""The audit log's integrity tables: the Merkle leaves, record-id index and checkpoints,
-and the time blocks that map a time window to a seq range.
+"""The audit log's integrity tables: the Merkle leaves, stored subtree roots, record-id
+index and checkpoints, and the time blocks that map a time window to a seq range.
 
 Kept apart from `models.py` (one concept per module); `models.py` imports this module so
 that `Base.metadata` always holds these tables for Alembic and the drift test. The
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.store.models import AuditEntryModel, Base, SequenceNumber
@@ -33,10 +33,33 @@ class AuditLeafModel(Base):
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
 
 
+# The smallest height of a stored Merkle node: perfect subtrees of 1,024 leaves and up
+# (about 2,000 rows per million entries). Proofs hash at most a few 1,024-leaf runs
+# besides reading nodes. Migration 0012 fills the nodes of older logs with this height.
+AUDIT_NODE_MIN_HEIGHT = 10
+
+
+class AuditTreeNodeModel(Base):
+    """The root of one perfect subtree of the audit tree: 2**height leaves from leaf index
+    idx * 2**height, stored by the writer in the transaction that completes it.
+
+    Only a cache for proofs: checkpoints sign roots, so a wrong node can make a proof
+    fail to verify, never make a false one verify; `exchange audit verify` compares
+    every node with the recomputed tree."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    height: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
+
+
 class AuditRecordIdModel(Base):
-    """One (record id, entry) pair, so the `record_id` filter is an index lookup."""
+    """One (record id, entry) pair, so the `record_id` filter is an index lookup; the seq
+    index lets verification compare each batch of entries with its rows."""
 
     __tablename__ = "audit_record_ids"
+    __table_args__ = (Index("ix_audit_record_ids_seq", "seq", "record_id"),)
 
     record_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     seq: Mapped[int] = mapped_column(SequenceNumber, primary_key=True, autoincrement=False)

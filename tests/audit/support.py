@@ -13,6 +13,7 @@ from exchange.audit.writer import AuditWriter, CheckpointPolicy
 from exchange.identity.keys import generate_private_key, key_id_of, raw_public_key_b64
 from exchange.signing import HubSigner
 from exchange.store.database import Database
+from exchange.store.models_audit import AUDIT_NODE_MIN_HEIGHT
 from exchange.store.repositories import AuditRepository, HubKeyRepository
 from exchange.transport import Transport
 
@@ -53,6 +54,7 @@ class LogBuilder:
     transport: Transport
     signer: HubSigner
     every_entries: int = 4
+    node_height: int = AUDIT_NODE_MIN_HEIGHT
 
     def writer(self) -> AuditWriter:
         writer = AuditWriter(
@@ -60,6 +62,7 @@ class LogBuilder:
             self.transport,
             lambda: self.signer,
             policy=CheckpointPolicy(every_entries=self.every_entries, every_seconds=3600),
+            node_height=self.node_height,
         )
         writer.restore()
         return writer

@@ -218,3 +218,95 @@ def test_worker_processes_find_what_one_process_finds(log, tampering, first_bad_
     if first_bad_seq is None:
         assert shared == alone
         assert shared.entries == 20
+
+
+# --- the derived tables proofs and access reports read ---
+
+
+@pytest.fixture
+def with_nodes(log):
+    log.every_entries = 3
+    log.node_height = 2
+    log.write(13)
+    return log
+
+
+def verify_nodes(log):
+    return verify_log(log.database, hub_public_keys(log.database), node_height=2)
+
+
+def test_a_log_with_sound_nodes_verifies(with_nodes):
+    report = verify_nodes(with_nodes)
+
+    assert report.ok, report.findings
+
+
+@pytest.mark.parametrize(
+    ("statement", "kind", "node"),
+    [
+        (
+            "UPDATE audit_tree_nodes SET hash = :junk WHERE height = 2 AND idx = 1",
+            "altered",
+            "2, 1",
+        ),
+        (
+            "UPDATE audit_tree_nodes SET hash = :junk WHERE height = 3 AND idx = 0",
+            "altered",
+            "3, 0",
+        ),
+        ("DELETE FROM audit_tree_nodes WHERE height = 2 AND idx = 2", "missing", "2, 2"),
+        (
+            "INSERT INTO audit_tree_nodes (height, idx, hash) VALUES (2, 9, :junk)",
+            "unexpected",
+            "2, 9",
+        ),
+    ],
+)
+def test_a_tampered_stored_node_is_named(with_nodes, statement, kind, node):
+    tamper(with_nodes.database, statement, junk=b"\x07" * 32)
+
+    report = verify_nodes(with_nodes)
+
+    (finding,) = report.findings
+    assert finding.kind == f"{kind}-node"
+    height, index = (int(part) for part in node.split(", "))
+    assert f"(height {height}, index {index})" in finding.detail
+    assert f"entries {(index << height) + 1}..{(index + 1) << height}" in finding.detail
+    # The entries are sound: the node is a cache that only proofs read.
+    assert report.first_bad_seq is None
+
+
+def test_a_deleted_record_id_index_row_is_located(written, database_url):
+    tamper(written.database, "DELETE FROM audit_record_ids WHERE seq = 4")
+
+    result = verify(database_url)
+
+    assert result.exit_code == 1
+    assert "record-index-mismatch: seq 4" in result.output
+    assert "lacks rec-4" in result.output
+
+
+def test_an_inserted_record_id_index_row_is_located(written, database_url):
+    tamper(written.database, "INSERT INTO audit_record_ids (record_id, seq) VALUES ('rec-9', 6)")
+
+    result = verify(database_url)
+
+    assert result.exit_code == 1
+    assert "record-index-mismatch: seq 6" in result.output
+    assert "adds rec-9" in result.output
+
+
+PULL = "GET /v1/subscriptions/<subscription_id>/records"
+
+
+def test_entries_deleted_from_the_end_are_reported_before_the_nodes_they_leave(with_nodes):
+    tamper(
+        with_nodes.database,
+        "DELETE FROM audit_entries WHERE seq > 8",
+        "DELETE FROM audit_leaves WHERE seq > 8",
+    )
+
+    report = verify_nodes(with_nodes)
+
+    assert [finding.kind for finding in report.findings] == ["truncated-log"]
+    assert report.first_bad_seq == 9

@@ -9,7 +9,7 @@ from collections.abc import Collection, Generator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, insert, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from exchange.store.models_audit import (
     AuditLeafModel,
     AuditRecordIdModel,
     AuditTimeBlockModel,
+    AuditTreeNodeModel,
 )
 from exchange.store.models_registry import SubjectModel
 from exchange.store.records import AuditEntryDraft, AuditEntryRow, AuditFilters
@@ -37,6 +38,10 @@ EMPTY_RECORD_IDS = "[]"
 CLIPPED_MARK = "…"
 NUL_MARK = "\ufffd"
 _RECORD_ID_LENGTH = 255
+# Keys per `IN` list: well under SQLite's and PostgreSQL's limits on bound parameters.
+_KEYS_PER_QUERY = 500
+# (height, index) of a stored Merkle node, and its hash.
+NodeKey = tuple[int, int]
 
 
 class SequenceConflict(Conflict):
@@ -70,9 +75,14 @@ class AuditRepository:
             _widen_time_blocks(session, [(int(seq), entry.at)])
         return int(seq)
 
-    def append_sequenced(self, entries: Sequence[SequencedEntry]) -> None:
-        """Stores entries at the sequence numbers the writer chose, with their leaves, in one
-        transaction. Raises `SequenceConflict` when a seq or an event id is already taken."""
+    def append_sequenced(
+        self,
+        entries: Sequence[SequencedEntry],
+        nodes: Sequence[tuple[int, int, bytes]] = (),
+    ) -> None:
+        """Stores entries at the sequence numbers the writer chose, with their leaves and
+        the Merkle `nodes` (height, index, hash) they complete, in one transaction. Raises
+        `SequenceConflict` when a seq, an event id or a node is already taken."""
         if not entries:
             return
         record_ids = [row for item in entries for row in _record_id_rows(item.seq, item.entry)]
@@ -91,6 +101,11 @@ class AuditRepository:
                 )
                 if record_ids:
                     session.execute(insert(AuditRecordIdModel), record_ids)
+                if nodes:
+                    session.execute(
+                        insert(AuditTreeNodeModel),
+                        [{"height": h, "idx": i, "hash": node} for h, i, node in nodes],
+                    )
                 _widen_time_blocks(session, [(item.seq, item.entry.at) for item in entries])
         except IntegrityError as error:
             raise SequenceConflict(
@@ -142,6 +157,49 @@ class AuditRepository:
         if len(hashes) != tree_size:
             raise ValueError(f"the log has {len(hashes)} leaves, fewer than {tree_size}")
         return hashes
+
+    def leaf_hash_run(self, first_seq: int, last_seq: int) -> list[bytes]:
+        """The stored leaf hashes of seq `first_seq`..`last_seq` (one range scan).
+
+        Raises `ValueError` if one of them is missing."""
+        query = (
+            select(AuditLeafModel.seq, AuditLeafModel.leaf_hash)
+            .where(AuditLeafModel.seq.between(first_seq, last_seq))
+            .order_by(AuditLeafModel.seq)
+        )
+        with self._db.session() as session:
+            rows = session.execute(query).all()
+        if [seq for seq, _ in rows] != list(range(first_seq, last_seq + 1)):
+            raise ValueError(f"audit leaves {first_seq}..{last_seq} are not all stored")
+        return [bytes(leaf) for _, leaf in rows]
+
+    def tree_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        """The stored Merkle nodes among `keys` (height, index); absent ones are left out."""
+        wanted = list(keys)
+        found: dict[NodeKey, bytes] = {}
+        columns = (AuditTreeNodeModel.height, AuditTreeNodeModel.idx)
+        with self._db.session() as session:
+            for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                chunk = wanted[start : start + _KEYS_PER_QUERY]
+                query = select(*columns, AuditTreeNodeModel.hash).where(tuple_(*columns).in_(chunk))
+                found.update(((h, i), bytes(node)) for h, i, node in session.execute(query))
+        return found
+
+    def all_tree_nodes(self) -> dict[NodeKey, bytes]:
+        """Every stored Merkle node (about 2,000 per million entries)."""
+        query = select(AuditTreeNodeModel.height, AuditTreeNodeModel.idx, AuditTreeNodeModel.hash)
+        with self._db.session() as session:
+            return {(h, i): bytes(node) for h, i, node in session.execute(query)}
+
+    def record_index_rows(self, first_seq: int, last_seq: int) -> set[tuple[int, str]]:
+        """The `(seq, record id)` rows of the record-id index for seq `first_seq`..`last_seq`
+        (a range scan of its seq index)."""
+        index = AuditRecordIdModel.__table__
+        query = select(index.c.seq, index.c.record_id).where(
+            index.c.seq.between(first_seq, last_seq)
+        )
+        with self._db.session() as session:
+            return {(int(seq), str(record_id)) for seq, record_id in session.execute(query)}
 
     def stream_with_leaves(
         self, after_seq: int = 0, last_seq: int | None = None, batch_size: int = 10_000
