@@ -4,6 +4,7 @@ receive what for which purpose, and the connectors that move it. Plain data."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 LICENCE_SUBJECT = "market-regulation.business-licence"
 AUDITOR = "inspector"
@@ -31,6 +32,18 @@ class Subject:
     sensitivity: str
     key_field: str
     retention_days: int
+
+
+@dataclass(frozen=True)
+class OptionalProperty:
+    """A later version of a subject's shipped schema that adds one optional top-level
+    property. The shipped record shapes are closed (`additionalProperties: false`), so no
+    earlier record can carry it: BACKWARD compatible
+    (`PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL`), and the catalogue's diff has a change to show."""
+
+    subject: str
+    name: str
+    schema: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,16 @@ SUBJECTS = (
             "confidential", "insured_person.citizen_id", 1825),
     Subject("housing-construction.building-permit", "housing-construction", "Building permit",
             "Construction permits (fictional demo data)", "public", "permit_number", 3650),
+)  # fmt: skip
+
+# Registered by each subject's owner right after the subject, so records published by the
+# demo (the file source publishes with the latest version) are written with version 2.
+REVISIONS = (
+    OptionalProperty(
+        LICENCE_SUBJECT, "website",
+        {"type": "string", "pattern": "^https?://", "maxLength": 200,
+         "description": "The enterprise's website, where it declares one"},
+    ),
 )  # fmt: skip
 
 GRANTS = (

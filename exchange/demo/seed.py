@@ -1,13 +1,15 @@
 """`exchange demo seed`: put the fictional province on a running hub through its API.
 
 Idempotent: every step first looks for what it would create (a 409 on a department, an
-existing key, grant or connector), so running it again creates nothing new. It signs as
+existing key, grant or connector, the version an identical schema already has), so running
+it again creates nothing new. It signs as
 the first administrator for the set-up and as each department for what a department does
 itself (asking for and approving grants, publishing, owning connectors).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ from typing import Any
 
 from exchange.client import ClientConflict, ClientNotFound, ExchangeClient
 from exchange.demo import province
-from exchange.demo.province import GrantRequest
+from exchange.demo.province import GrantRequest, OptionalProperty
 from exchange.errors import ExchangeError
 from exchange.identity.keys import (
     generate_private_key,
@@ -92,8 +94,8 @@ class DemoSeeder:
         self._clients: dict[str, ExchangeClient] = {}
 
     def seed(self) -> SeedReport:
-        """Departments, keys, the auditor, subjects, grants, example records, connectors and
-        the first CSV in the inbox."""
+        """Departments, keys, the auditor, subjects and their second versions, grants,
+        example records, connectors and the first CSV in the inbox."""
         self.report = SeedReport()
         self._require_shipped_data()
         for department in province.DEPARTMENTS:
@@ -101,6 +103,8 @@ class DemoSeeder:
         self._ensure_auditor()
         for subject in province.SUBJECTS:
             self._ensure_subject(subject)
+        for revision in province.REVISIONS:
+            self._ensure_revision(revision)
         for grant in province.GRANTS:
             self.report.grants[f"{grant.consumer}:{grant.subject}"] = self._ensure_grant(grant)
         self._publish_examples()
@@ -160,8 +164,11 @@ class DemoSeeder:
             self.admin.post(keys_path, json={"public_key": public_key_to_jwk(public_key)})
             self._created(f"key {key_file.name}")
 
+    def _shipped_schema(self, subject: str) -> Any:
+        return json.loads((self.paths.schemas / f"{subject}.schema.json").read_text())
+
     def _ensure_subject(self, subject: province.Subject) -> None:
-        schema = json.loads((self.paths.schemas / f"{subject.name}.schema.json").read_text())
+        schema = self._shipped_schema(subject.name)
         body = {
             "subject": subject.name,
             "owner": subject.owner,
@@ -178,6 +185,17 @@ class DemoSeeder:
         except ClientNotFound:
             self.admin.post("/v1/subjects", json=body)
             self._created(f"subject {subject.name}")
+
+    def _ensure_revision(self, revision: OptionalProperty) -> None:
+        """The subject's revised schema, registered by its owner once: the hub answers an
+        identical schema with the version that already holds it instead of a new one."""
+        owner = self.department(revision.subject.split(".", 1)[0])
+        versions_path = f"/v1/subjects/{revision.subject}/versions"
+        known = {version["version"] for version in owner.get(versions_path)["versions"]}
+        schema = with_optional_property(self._shipped_schema(revision.subject), revision)
+        registered = owner.post(versions_path, json={"schema": schema})
+        if registered["version"] not in known:
+            self._created(f"version {registered['version']} of {revision.subject}")
 
     def _ensure_grant(self, request: GrantRequest) -> str:
         """The consumer's live grant for the subject, asked for (and approved, unless the
@@ -284,6 +302,13 @@ class DemoSeeder:
 def _expired(grant: dict[str, Any]) -> bool:
     expires_at = grant.get("expires_at")
     return expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC)
+
+
+def with_optional_property(schema: Any, revision: OptionalProperty) -> Any:
+    """A copy of `schema` with the revision's property declared and left optional."""
+    revised = copy.deepcopy(schema)
+    revised["properties"][revision.name] = copy.deepcopy(revision.schema)
+    return revised
 
 
 def key_of(payload: Any, key_field: str) -> str:

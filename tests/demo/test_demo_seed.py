@@ -68,6 +68,29 @@ def test_seed_puts_the_province_on_the_hub(seeder: DemoSeeder) -> None:
     assert report.key_files[province.AUDITOR].is_file()
 
 
+def licence_versions(seeder: DemoSeeder) -> list[int]:
+    path = f"/v1/subjects/{province.LICENCE_SUBJECT}/versions"
+    return [version["version"] for version in seeder.admin.get(path)["versions"]]
+
+
+def test_seed_registers_a_second_compatible_licence_version_for_the_catalogue_diff(
+    seeder: DemoSeeder,
+) -> None:
+    seeder.seed()
+    assert licence_versions(seeder) == [1, 2]
+    versions = f"/v1/subjects/{province.LICENCE_SUBJECT}/versions"
+    first = seeder.admin.get(f"{versions}/1")["schema"]
+    second = seeder.admin.get(f"{versions}/2")["schema"]
+    assert set(second["properties"]) - set(first["properties"]) == {"website"}
+    assert second["required"] == first["required"]
+    # The verdict the catalogue shows for v1 -> v2: readers of v2 read v1's records.
+    verdict = seeder.admin.post(
+        f"/v1/subjects/{province.LICENCE_SUBJECT}/compatibility",
+        json={"schema": second, "against_version": 1},
+    )
+    assert verdict["compatible"] is True, verdict
+
+
 def licence_grants_by_consumer(seeder: DemoSeeder) -> dict[str, dict[str, Any]]:
     owner = seeder.department("market-regulation")
     grants = owner.get("/v1/grants", params={"subject": province.LICENCE_SUBJECT})["grants"]
@@ -92,6 +115,7 @@ def test_seeding_again_creates_nothing_and_drops_no_file_twice(seeder: DemoSeede
     assert second.created == []
     assert second.files_dropped == []
     assert second.grants == first.grants
+    assert licence_versions(seeder) == [1, 2]
     assert licence_grants_by_consumer(seeder)["public-security"]["status"] == "pending"
 
 
@@ -117,4 +141,6 @@ def test_shipped_licences_move_from_the_inbox_to_the_tax_outbox(
     granted = {"unified_social_credit_code", "enterprise_name", "enterprise_type",
                "registered_address", "status"}  # fmt: skip
     assert all(set(d["payload"]) <= granted for d in delivered)
+    # The source published with the latest version, the one with the optional website.
+    assert {d["schema_version"] for d in delivered} == {2}
     assert (seeder.paths.inbox / "done" / "business-licences-0001.csv").is_file()

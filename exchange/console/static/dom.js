@@ -20,10 +20,15 @@ export function el(tag, attributes = {}, ...children) {
 export function table(caption, columns, rows, attributes = {}) {
   const head = el("tr", {}, columns.map(([heading]) => el("th", { scope: "col" }, heading)));
   const body = rows.length
-    ? rows.map((row) => el("tr", {}, columns.map(([, cell]) => el("td", {}, cell(row)))))
+    ? rows.map((row) => tableRow(columns, row))
     : [el("tr", {}, el("td", { colspan: columns.length }, "Nothing to show."))];
   return el("div", { class: "table-box", tabindex: "0", role: "region", "aria-label": caption },
     el("table", attributes, el("caption", {}, caption), el("thead", {}, head), el("tbody", {}, body)));
+}
+
+// One body row of such a table, for a page that adds rows to a table it drew.
+export function tableRow(columns, row) {
+  return el("tr", {}, columns.map(([, cell]) => el("td", {}, cell(row))));
 }
 
 export function field(label, control) {
