@@ -9,11 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from exchange.audit.events import AuditEvent
-from exchange.audit.in_process import InProcessAuditWriter
-from exchange.audit.topic_sink import AfterProduced, TopicAuditSink
 from exchange.config import Settings
-from exchange.errors import ServiceUnavailable
-from exchange.hub import AUDIT_STORE_WAIT_S, in_process_writer
+from exchange.hub import open_hub
 from exchange.identity.keys import (
     generate_private_key,
     key_id_of,
@@ -24,7 +21,6 @@ from exchange.identity.keys import (
 from exchange.store.database import Database
 from exchange.store.migrate import upgrade
 from exchange.store.repositories import HubKeyRepository, IdentityRepository
-from exchange.transport import Acknowledged, open_transport
 
 FIRST_ADMIN_NAME = "admin"
 # Who the audit log names for what `exchange init` creates: no signed request did it.
@@ -91,46 +87,18 @@ def _init_event(action: str, resource: str) -> AuditEvent:
 
 
 def _record_in_audit_log(settings: Settings, events: list[AuditEvent]) -> None:
-    """Produce the events to the audit topic, the path every hub instance's entries take.
-    On the embedded default the audit writer runs here, as in a hub process, and stores
-    them (signing a checkpoint when it stops); with Kafka the deployment's writer does."""
+    """Append the events through a hub opened for the purpose: the path every hub
+    instance's entries take (the audit topic). On the embedded default its audit writer
+    stores them before `append` returns and signs a checkpoint on close; with Kafka the
+    deployment's writer stores them."""
     if not events:
         return
-    transport = open_transport(
-        settings.transport,
-        embedded_path=settings.embedded_transport_path,
-        kafka_bootstrap_servers=settings.kafka_bootstrap_servers,
-    )
-    database = Database(settings.effective_database_url)
-    writer = (
-        in_process_writer(settings, database, transport)
-        if settings.transport == "embedded"
-        else None
-    )
-    sink = TopicAuditSink(
-        transport,
-        settings.topic_replication_factor,
-        after_produced=None if writer is None else _stored_by(writer),
-    )
+    hub = open_hub(settings)
     try:
-        if writer is not None:
-            writer.start()
         for event in events:
-            sink.append(event)
+            hub.audit.append(event)
     finally:
-        sink.close()
-        if writer is not None:
-            writer.stop(settings.shutdown_timeout_s)
-        transport.close()
-        database.close()
-
-
-def _stored_by(writer: InProcessAuditWriter) -> AfterProduced:
-    def wait(event_id: str, acknowledged: Acknowledged) -> None:
-        if not writer.wait_until_stored(event_id, acknowledged, AUDIT_STORE_WAIT_S):
-            raise ServiceUnavailable(f"the audit writer did not store init event {event_id}")
-
-    return wait
+        hub.close()
 
 
 def _ensure_hub_key(path: Path, hub_keys: HubKeyRepository) -> tuple[str, bool]:
