@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kafka import KafkaAdminClient
 
 from exchange.audit.events import Decision
 from exchange.audit.store_sink import StoreAuditSink
@@ -19,6 +18,7 @@ from exchange.records.envelope import topic_for
 from exchange.records.view_builder import ViewBuilder
 from exchange.store.repositories import AuditFilters, AuditRepository
 from exchange.transport.partitioning import partition_for_key
+from tests.fixtures.kafka import create_size_limited_topic
 from tests.receive.support import LICENCE_SCHEMA, Deployment
 from tests.support.province import licence
 from tests.support.signed_client import onboard_department
@@ -53,7 +53,9 @@ def deployment(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Deployment]:
         },
     )
     suffix = "-" + uuid.uuid4().hex[:10]
-    _create_limited_topic(kafka_bootstrap, topic_for(LICENCE_SCHEMA + suffix))
+    create_size_limited_topic(
+        kafka_bootstrap, topic_for(LICENCE_SCHEMA + suffix), PARTITIONS, TOPIC_MESSAGE_LIMIT
+    )
     view_group = f"exchange.view.test.{uuid.uuid4().hex}"
 
     def worker_side(hub):
@@ -64,23 +66,6 @@ def deployment(tmp_path: Path, kafka_bootstrap: str) -> Iterator[Deployment]:
     opened = Deployment(settings, suffix, worker_side)
     yield opened
     opened.close()
-
-
-def _create_limited_topic(bootstrap: str, name: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="exchange-tests")
-    try:
-        admin.create_topics(
-            {
-                name: {
-                    "num_partitions": PARTITIONS,
-                    "replication_factor": 1,
-                    "configs": {"max.message.bytes": str(TOPIC_MESSAGE_LIMIT)},
-                }
-            },
-            wait_for_metadata=True,
-        )
-    finally:
-        admin.close()
 
 
 def test_a_batch_the_broker_refuses_part_way_is_a_503_and_reaches_no_one(deployment):

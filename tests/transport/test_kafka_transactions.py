@@ -14,13 +14,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from kafka import TopicPartition as KafkaTopicPartition
 
 from exchange.transport import Message, OutgoingMessage, TransportError
 from exchange.transport.kafka import KafkaTransport
 from exchange.transport.kafka.transactions import transactional_id
 from exchange.transport.partitioning import partition_for_key
+from tests.fixtures.kafka import create_size_limited_topic, delete_topic
 
 pytestmark = pytest.mark.kafka
 
@@ -51,22 +52,9 @@ def transport(kafka_bootstrap: str) -> Iterator[KafkaTransport]:
 def topic(kafka_bootstrap: str) -> Iterator[str]:
     """A topic of three partitions whose broker-side record batch limit is small."""
     name = f"test-transactions-{uuid.uuid4().hex[:12]}"
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id=CLIENT_ID)
-    try:
-        admin.create_topics(
-            {
-                name: {
-                    "num_partitions": PARTITIONS,
-                    "replication_factor": 1,
-                    "configs": {"max.message.bytes": str(TOPIC_MESSAGE_LIMIT)},
-                }
-            },
-            wait_for_metadata=True,
-        )
-        yield name
-        admin.delete_topics([name])
-    finally:
-        admin.close()
+    create_size_limited_topic(kafka_bootstrap, name, PARTITIONS, TOPIC_MESSAGE_LIMIT)
+    yield name
+    delete_topic(kafka_bootstrap, name)
 
 
 def read_every_record(bootstrap: str, topic: str, isolation_level: str) -> list[bytes]:
