@@ -35,10 +35,13 @@ class ProvenanceMismatch(SignatureMismatch):
 
 @dataclass(frozen=True)
 class PullResult:
-    """Verified deliveries and the cursor that acknowledges them."""
+    """Verified deliveries, the cursor that acknowledges them, and the lag: how many
+    records of the subject lie beyond them, not delivered yet (approximate on Kafka; None
+    from a hub that does not tell)."""
 
     records: list[dict[str, Any]]
     cursor: str
+    lag: int | None = None
 
 
 class HubKeyCache:
@@ -116,7 +119,10 @@ class RecordsClient:
         )
         for delivery in answer["records"]:
             verify_delivery(delivery, self.hub_keys)
-        return PullResult(list(answer["records"]), str(answer["cursor"]))
+        lag = answer.get("lag")
+        return PullResult(
+            list(answer["records"]), str(answer["cursor"]), lag if isinstance(lag, int) else None
+        )
 
     def ack(self, subscription_id: str, cursor: str) -> None:
         """Acknowledge everything a pull's cursor covers."""

@@ -6,7 +6,14 @@ payload as JSON text), and one text column per entry of `columns` (column name -
 top-level payload property). A row is replaced only by a delivery with a greater
 `record_id`: record ids are UUIDv7, ordered by acceptance time, so a redelivered or older
 record never overwrites a newer one, and writing the same delivery twice changes nothing.
-Each `put` is one transaction.
+
+Each `put` is one transaction. When the table refuses it (a value its column type rejects,
+a NOT NULL, CHECK or other constraint of a table made beforehand with `create_table:
+false`): with `errors.tolerance none` the error fails the connector, as any other; with
+`all` the batch is written again record by record, each in its own transaction, and the
+records the table refuses are returned with the database's reason (they become dead
+letters). Errors that are not about the data (the database unreachable, a missing column)
+always raise: they may pass, and the batch comes again.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import Any
 from marshmallow import fields, validate
 from sqlalchemy import Column, MetaData, String, Table, Text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 
 from connectors.base import (
     ConnectorEnvironment,
@@ -29,6 +37,9 @@ from connectors.base import (
 from connectors.sql.engines import IDENTIFIER, engine_for, url_problem
 
 RESERVED_COLUMNS = frozenset({"record_key", "record_id", "subject", "produced_at", "payload"})
+# What a table raises for the data it is given (DBAPI's own classification, which
+# SQLAlchemy keeps): a value out of type or range, a constraint violated.
+REFUSALS = (DataError, IntegrityError)
 
 
 class SqlSinkConfig(SinkConfig):
@@ -71,14 +82,41 @@ class SqlSink(SinkConnector):
         self._columns: dict[str, str] = dict(config["columns"])
         self._engine = engine_for(str(config["url"]), context.environment)
         self._table = _table(str(config["table"]), self._columns)
+        self._tolerate = config.get("errors_tolerance") == "all"
         if config["create_table"]:
             self._table.metadata.create_all(self._engine)
 
     def put(self, deliveries: Sequence[Mapping[str, Any]]) -> list[RejectedDelivery]:
-        """Upsert every delivery in one transaction."""
+        """Upsert every delivery in one transaction; with `errors.tolerance all`, a batch
+        the table refuses is written record by record and the refused ones returned."""
         if not deliveries:
             return []
-        rows = [self._row_of(d) for d in _newest_per_key(deliveries)]
+        try:
+            self._upsert(_newest_per_key(deliveries))
+        except REFUSALS:
+            if not self._tolerate:
+                raise
+            return self._put_each(deliveries)
+        return []
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._engine.dispose()
+
+    def _put_each(self, deliveries: Sequence[Mapping[str, Any]]) -> list[RejectedDelivery]:
+        """Write each delivery in its own transaction, in delivery order (an older record
+        after a newer one of its key changes nothing); those refused, with the reason."""
+        refused: list[RejectedDelivery] = []
+        for delivery in deliveries:
+            try:
+                self._upsert([delivery])
+            except REFUSALS as error:
+                refused.append(RejectedDelivery(delivery, _reason(error)))
+        return refused
+
+    def _upsert(self, deliveries: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert `deliveries` (one per key at most) in one transaction."""
+        rows = [self._row_of(d) for d in deliveries]
         dialect = self._engine.dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert(self._table).values(rows)
@@ -90,11 +128,6 @@ class SqlSink(SinkConnector):
         )
         with self._engine.begin() as connection:
             connection.execute(upsert)
-        return []
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self._engine.dispose()
 
     def _row_of(self, delivery: Mapping[str, Any]) -> dict[str, Any]:
         payload = delivery.get("payload")
@@ -120,6 +153,12 @@ def _newest_per_key(deliveries: Sequence[Mapping[str, Any]]) -> list[Mapping[str
         if key not in newest or str(delivery["record_id"]) > str(newest[key]["record_id"]):
             newest[key] = delivery
     return list(newest.values())
+
+
+def _reason(error: DataError | IntegrityError) -> str:
+    """The database's own message (without SQLAlchemy's statement and parameters)."""
+    message = " ".join(str(error.orig).split())
+    return f"refused by the table: {message}"
 
 
 def _text(value: Any) -> str:

@@ -63,6 +63,20 @@ class PullResult(Schema):
         metadata={"description": "Deliveries: projected records signed by the hub"},
     )
     cursor = fields.String(metadata={"description": "Acknowledge it to commit these records"})
+    lag = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": (
+                "How many records of the subject lie beyond this pull's records and were "
+                "not delivered yet (never negative). Exact on the embedded transport; on "
+                "Kafka an approximation that counts offsets from the high watermark of the "
+                "hub's last fetch of each partition: a transaction's commit marker takes "
+                "an offset, so a batch published in one request may count one more per "
+                "partition until the reader passes it, and what was produced since that "
+                "fetch may not be counted yet; null when the broker could not say"
+            )
+        },
+    )
 
 
 class AckBody(Schema):
@@ -171,7 +185,8 @@ def get_subscription(subscription_id: str) -> Response:
 @blueprint.get("/v1/subscriptions/<subscription_id>/records")
 def pull(subscription_id: str) -> Response:
     """Pull deliveries; the grant is re-checked on every pull. Acknowledge the cursor to
-    commit them: unacknowledged records are delivered again.
+    commit them: unacknowledged records are delivered again. `lag` tells how many records
+    are still to come after these (approximate on Kafka).
     ---
     get:
       tags: [receiving]
@@ -204,7 +219,7 @@ def pull(subscription_id: str) -> Response:
     pulled = receiving.pull(subscription, query["max"], query["wait_ms"] / 1000)
     count_consumed("records", len(pulled.deliveries))
     _audit_delivery(pulled.grant, [d["record_id"] for d in pulled.deliveries])
-    return jsonify(records=pulled.deliveries, cursor=pulled.cursor)
+    return jsonify(records=pulled.deliveries, cursor=pulled.cursor, lag=pulled.lag)
 
 
 @blueprint.post("/v1/subscriptions/<subscription_id>/ack")

@@ -166,13 +166,16 @@ class SinkTask:
         self._batch_size = batch_size
         self._tolerate = tolerate_errors
         self._send = send_dead_letters
+        self._reported_lag: int | None = None
 
     def step(self) -> Progress | None:
-        """Deliver one pulled batch; None when nothing came (the sink's idle turn)."""
+        """Deliver one pulled batch and report it with the subscription's lag (what is left
+        after it). When nothing came (the sink's idle turn): the lag if it changed, so a
+        drained sink shows 0, else None (nothing to write to the store)."""
         pulled = self._client.pull(self._subscription, self._batch_size, PULL_WAIT_MS)
         if not pulled.records:
             self.sink.on_idle()
-            return None
+            return self._lag_progress(pulled.lag)
         rejected = self.sink.put(pulled.records)
         letters = [
             DeadLetter(
@@ -189,11 +192,19 @@ class SinkTask:
             )
         self._send(letters)
         self._client.ack(self._subscription, pulled.cursor)
+        self._reported_lag = pulled.lag
         return Progress(
             records_in=len(pulled.records),
             records_out=len(pulled.records) - len(letters),
             dead_lettered=len(letters),
+            lag=pulled.lag,
         )
+
+    def _lag_progress(self, lag: int | None) -> Progress | None:
+        if lag == self._reported_lag:
+            return None
+        self._reported_lag = lag
+        return Progress(lag=lag)
 
     def close(self) -> None:
         """Close the sink and the client."""

@@ -16,6 +16,10 @@ acknowledged, the pull seeks back to the first of them before polling. So:
 - after a restart (a new reader starting from the committed offsets), every record not
   acknowledged is delivered again, and nothing acknowledged is.
 
+Each pull also tells its lag: how many records of the topic lie beyond its batch, not
+delivered yet (the reader's distance from the end of each partition, summed; on Kafka an
+approximation, see `GroupReader.lag`).
+
 A pull that follows an acknowledged one does not seek (the reader is already there, and
 the Kafka client keeps the records it fetched ahead). A consumer that wants new records
 acknowledges before pulling again: pull, process, acknowledge.
@@ -33,11 +37,21 @@ waits for another (no rebalance).
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from exchange.records.cursors import Cursor
-from exchange.transport import GroupReader, Message, StartPosition, TopicPartition, Transport
+from exchange.transport import (
+    GroupReader,
+    Message,
+    StartPosition,
+    TopicPartition,
+    Transport,
+    TransportError,
+)
+
+logger = logging.getLogger(__name__)
 
 GROUP_PREFIX = "exchange.subscription."
 
@@ -58,10 +72,13 @@ class ConsumerSpec:
 
 @dataclass(frozen=True)
 class Pulled:
-    """The records of one pull and the cursor that acknowledges them (and earlier ones)."""
+    """The records of one pull, the cursor that acknowledges them (and earlier ones), and
+    the lag: how many records of the topic lie beyond them, not delivered yet (see
+    `GroupReader.lag`: approximate on Kafka)."""
 
     messages: list[Message]
     cursor: Cursor
+    lag: int | None
 
 
 @dataclass
@@ -115,7 +132,8 @@ class SubscriptionConsumers:
             for message in messages:
                 member.acknowledged.setdefault(message.partition, message.offset)
                 member.delivered[message.partition] = message.next_offset
-            return Pulled(messages, Cursor(spec.subscription_id, dict(member.delivered)))
+            cursor = Cursor(spec.subscription_id, dict(member.delivered))
+            return Pulled(messages, cursor, _lag_of(member.reader))
 
     def acknowledge(self, spec: ConsumerSpec, cursor: Cursor) -> None:
         """Commit the cursor's offsets for the subscription's group (never moving back)."""
@@ -175,3 +193,15 @@ class SubscriptionConsumers:
             first_unacknowledged = member.acknowledged[number]
             member.reader.seek(member.partition(number), first_unacknowledged)
             member.delivered[number] = first_unacknowledged
+
+
+def _lag_of(reader: GroupReader) -> int | None:
+    """The reader's total lag, or None when the broker cannot say now: the lag only informs,
+    so it never fails a pull whose records were read."""
+    # From the reader's own positions and cached ends: no extra round trip on Kafka once
+    # every partition has been fetched from.
+    try:
+        return sum(reader.lag().values())
+    except TransportError:
+        logger.warning("could not read a subscription's lag", exc_info=True)
+        return None

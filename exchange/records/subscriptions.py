@@ -91,12 +91,14 @@ class RememberedSubscriptions:
 
 @dataclass(frozen=True)
 class Pull:
-    """The deliveries of one pull, the cursor that acknowledges them, and the grant
-    they were delivered under."""
+    """The deliveries of one pull, the cursor that acknowledges them, the grant they were
+    delivered under, and how many records of the subject lie beyond them, not delivered
+    yet (approximate on Kafka: see `GroupReader.lag`; None when the broker could not say)."""
 
     deliveries: list[dict[str, Any]]
     cursor: str
     grant: Grant
+    lag: int | None
 
 
 def _utc_now() -> datetime:
@@ -166,7 +168,7 @@ class Receiving:
             )
             for envelope in _envelopes(pulled.messages)
         ]
-        return Pull(deliveries, pulled.cursor.encode(), grant)
+        return Pull(deliveries, pulled.cursor.encode(), grant, pulled.lag)
 
     def acknowledge(self, subscription: SubscriptionRow, cursor_text: str) -> None:
         """Commit the cursor's offsets; a cursor of another subscription is refused (409)."""

@@ -257,6 +257,19 @@ class GroupReader(ABC):
         """The offset the next record produced to each partition will have."""
 
     @abstractmethod
+    def lag(self) -> dict[TopicPartition, int]:
+        """How far the reader's position is behind the end of each partition (end offset
+        minus position, never negative): what is left to read. Meant to follow a `poll`;
+        a partition whose position is not known yet is left out.
+
+        Cheap: the Kafka reader takes each partition's end from the high watermark its last
+        fetch of that partition brought, and asks the broker (once) only for a partition it
+        has not read a fetch of yet, so the figure may trail what was produced since.
+        On Kafka it counts offsets, not records: a transaction's commit marker takes an
+        offset and is never read, and records of a transaction still open count before
+        they can be read. The embedded log has neither, so there it is exact."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the reader's connections (there is no group to leave; nothing is
         committed)."""

@@ -101,6 +101,25 @@ def test_the_client_pulls_verified_deliveries_and_acknowledges_them(
     assert client.pull(subscription, wait_ms=200).records == []
 
 
+def test_the_clients_pull_result_tells_how_many_records_are_still_to_come(
+    deployment, province, proxy
+):
+    market, tax = province
+    _, base_url = proxy
+    grant = deployment.grant(tax, market, None)
+    for number in range(3):
+        deployment.publish(market, licence(70 + number))
+    client = _client(base_url, tax)
+    subscription = client.subscribe(deployment.subject, grant, start="earliest")["id"]
+
+    first = client.pull(subscription, max_records=1, wait_ms=200)
+    client.ack(subscription, first.cursor)
+    rest = client.pull(subscription, max_records=10, wait_ms=200)
+
+    assert (len(first.records), first.lag) == (1, 2)
+    assert (len(rest.records), rest.lag) == (2, 0)
+
+
 @pytest.mark.parametrize("fields", [["/unified_social_credit_code", "/enterprise_name"], None])
 def test_a_payload_altered_on_the_way_is_detected_by_the_client(
     deployment, province, proxy, fields

@@ -63,7 +63,7 @@ class OneRecord(SubscriptionConsumers):
 
     def pull(self, spec: ConsumerSpec, max_records: int, wait_s: float) -> Pulled:
         self._while_polling()
-        return Pulled([self._message], Cursor(spec.subscription_id, {0: 1}))
+        return Pulled([self._message], Cursor(spec.subscription_id, {0: 1}), lag=0)
 
 
 @pytest.fixture

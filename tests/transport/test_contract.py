@@ -325,6 +325,32 @@ def test_a_latest_reader_reads_from_the_end_offsets(transport, new_topic, reader
     assert readers(unique("group"), topic, "latest").committed_offsets() == {}
 
 
+def test_a_readers_lag_is_what_lies_beyond_its_position_in_each_partition(
+    transport, new_topic, readers
+):
+    topic = new_topic(partitions=2)
+    keys = [b"a", b"d", b"d", b"d"]  # one in partition 0, three in partition 1
+    producer = transport.producer()
+    try:
+        for key in keys:  # one call each: a transaction's marker would take an offset
+            producer.produce(topic, [OutgoingMessage(key, key=key)])
+    finally:
+        producer.close()
+    reader = readers(unique("group"), topic)
+    read = consume(reader, 2)
+
+    lag = reader.lag()
+
+    per_partition = {0: 1, 1: 3}
+    for message in read:
+        per_partition[message.partition] -= 1
+    assert lag == {TopicPartition(topic, n): left for n, left in per_partition.items()}
+    reader.seek(TopicPartition(topic, 1), 0)
+    assert reader.lag()[TopicPartition(topic, 1)] == 3
+    consume(reader, per_partition[0] + 3)
+    assert sum(reader.lag().values()) == 0
+
+
 def test_a_reader_of_a_missing_topic_is_refused(transport):
     with pytest.raises(UnknownTopicError):
         transport.group_reader(unique("group"), unique("missing-topic"))

@@ -49,6 +49,14 @@ class EmbeddedGroupReader(GroupReader):
         with self._database.read() as connection:
             return {tp: log.end_offset(connection, tp) for tp in self._partitions}
 
+    def lag(self) -> dict[TopicPartition, int]:
+        """See `GroupReader.lag`: one read of the local database, exact."""
+        with self._database.read() as connection:
+            return {
+                tp: max(0, log.end_offset(connection, tp) - position)
+                for tp, position in self._positions.items()
+            }
+
     def close(self) -> None:
         """See `GroupReader.close`: nothing to leave; forget the positions."""
         self._positions.clear()

@@ -76,12 +76,15 @@ class KafkaGroupReader(GroupReader):
         consumer: KafkaConsumer,
         partitions: list[KafkaTopicPartition],
         committed: CommittedOffsets,
-        close_timeout_s: float,
+        timeout_s: float,
     ) -> None:
         self._consumer = consumer
         self._partitions = partitions
         self._committed = committed
-        self._close_timeout_ms = int(close_timeout_s * 1000)
+        # Bounds `close`, and finding a position the consumer does not hold yet.
+        self._timeout_ms = int(timeout_s * 1000)
+        # Each partition's end as last seen (high watermark of a fetch, or a ListOffsets).
+        self._ends: dict[KafkaTopicPartition, int] = {}
         consumer.assign(partitions)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
@@ -107,10 +110,30 @@ class KafkaGroupReader(GroupReader):
             ends = self._consumer.end_offsets(self._partitions)
         return {TopicPartition(tp.topic, tp.partition): int(offset) for tp, offset in ends.items()}
 
+    def lag(self) -> dict[TopicPartition, int]:
+        """See `GroupReader.lag`: positions and high watermarks are what the consumer
+        already holds. kafka-python learns a partition's high watermark only when it
+        hands out that partition's fetched records, so a partition it has not yet is
+        asked for once (one ListOffsets), and that answer stands in until it has."""
+        for tp in self._partitions:
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                self._ends[tp] = highwater
+        lag: dict[TopicPartition, int] = {}
+        with kafka_errors_as_transport_errors("reading the reader's lag"):
+            unknown = [tp for tp in self._partitions if tp not in self._ends]
+            if unknown:
+                self._ends.update(self._consumer.end_offsets(unknown))
+            for tp, end in self._ends.items():
+                position = self._consumer.position(tp, self._timeout_ms)
+                if position is not None:
+                    lag[TopicPartition(tp.topic, tp.partition)] = max(0, end - position)
+        return lag
+
     def close(self) -> None:
         """See `GroupReader.close`."""
         with kafka_errors_as_transport_errors("closing the reader"):
-            self._consumer.close(autocommit=False, timeout_ms=self._close_timeout_ms)
+            self._consumer.close(autocommit=False, timeout_ms=self._timeout_ms)
 
 
 def _poll(consumer: KafkaConsumer, max_records: int, timeout_s: float) -> list[Message]:
