@@ -21,6 +21,7 @@ from exchange.signing import HubSigner
 from exchange.store.database import Database
 from exchange.store.models_audit import AUDIT_NODE_MIN_HEIGHT
 from exchange.store.records import AuditDecision, AuditEntryDraft, AuditEntryRow
+from exchange.store.records_audit import AuditSearch
 from exchange.store.repositories import (
     AuditRepository,
     CheckpointRepository,
@@ -74,7 +75,10 @@ def fill_audit_log(
     tree = CompactMerkleTree(record_from_height=AUDIT_NODE_MIN_HEIGHT)
     tree.extend(repository.leaf_hashes(existing))
     tree.take_completed()  # stored with the existing leaves
-    generator = _EntryGenerator(random.Random(seed))
+    # After the existing entries in time too, as a real log grows: a time window's seq
+    # range would otherwise stretch back to the first entries.
+    start = max(LOG_START, _latest_at(repository))
+    generator = _EntryGenerator(random.Random(seed), start)
     first_record_id = ""
     batch: list[SequencedEntry] = []
     for seq, draft in enumerate(generator.drafts(entries), start=existing + 1):
@@ -106,9 +110,14 @@ def fill_audit_log(
         sample_action=ACTIONS[1],
         sample_record_id=first_record_id,
         sample_key_id=_key_id_of(DEPARTMENTS[3]),
-        first_at=LOG_START,
+        first_at=start,
         last_at=generator.last_at,
     )
+
+
+def _latest_at(repository: AuditRepository) -> datetime:
+    newest = repository.query(AuditSearch(), None, 1)
+    return newest[0].at if newest else LOG_START
 
 
 def _row(draft: AuditEntryDraft, seq: int) -> AuditEntryRow:
@@ -139,9 +148,9 @@ def _key_id_of(department: str) -> str:
 class _EntryGenerator:
     """Entries shaped like a busy hub's: mostly publishes and pulls, a few refusals."""
 
-    def __init__(self, chooser: random.Random) -> None:
+    def __init__(self, chooser: random.Random, start: datetime) -> None:
         self._random = chooser
-        self.last_at = LOG_START
+        self.last_at = start
 
     def drafts(self, count: int) -> Iterator[AuditEntryDraft]:
         for _ in range(count):

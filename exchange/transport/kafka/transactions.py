@@ -2,8 +2,12 @@
 
 A transactional producer runs one transaction at a time, and the hub produces from many
 request threads; so each batch borrows an idle producer, runs its transaction and gives
-the producer back. The pool grows lazily to the number of batches produced at once (at most
-the process's request threads) and never shrinks.
+the producer back. The pool grows lazily to the number of batches produced at once, up to
+`MAX_PRODUCERS` (a batch beyond waits for one to come back), and never shrinks. Each
+producer holds its own buffers, connections and sender thread: more of them let more
+batches wait on the broker at once, but the hub's CPU, not the broker, bounds batched
+publishing, and each one costs a worker several MiB (the bench's peak RSS rose by ~17 MiB
+with up to eight).
 
 Each producer of the pool holds a *slot*, and a slot keeps its transactional id for the
 life of the process. A producer left in a state it cannot leave (fenced, fatal error, or a
@@ -34,6 +38,8 @@ logger = logging.getLogger(__name__)
 # process killed mid-publish). Until then, read_committed readers of the partitions it
 # touched wait at its first record; Kafka's default is a minute.
 TRANSACTION_TIMEOUT_MS = 30_000
+# Transactional producers per process at most (see the module's docstring).
+MAX_PRODUCERS = 2
 
 
 def transactional_id(prefix: str, slot: int) -> str:
@@ -78,14 +84,17 @@ class TransactionalProducers:
         make: Callable[[str], KafkaProducer],
         id_prefix: str,
         close_timeout_s: float,
+        max_producers: int = MAX_PRODUCERS,
     ) -> None:
         self._make = make
         self._id_prefix = id_prefix
         self._close_timeout_s = close_timeout_s
+        self._max_producers = max_producers
         self._idle: list[_Slot] = []
         self._slots = 0
         self._closed = False
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
 
     @contextmanager
     def borrowed(self) -> Iterator[KafkaProducer]:
@@ -120,17 +129,25 @@ class TransactionalProducers:
                 slot.producer = None
 
     def _take_slot(self) -> _Slot:
-        with self._lock:
+        with self._returned:
+            # Every lent slot comes back (`borrowed` gives it back in `finally`), and each
+            # transaction is bounded in time, so this wait ends.
+            while not self._idle and self._slots >= self._max_producers:
+                self._returned.wait()
             if self._idle:
                 return self._idle.pop()
             self._slots += 1
             return _Slot(transactional_id(self._id_prefix, self._slots - 1))
 
     def _give_back(self, slot: _Slot) -> None:
-        with self._lock:
+        with self._returned:
             if not self._closed:
                 self._idle.append(slot)
+                self._returned.notify()
                 return
+            # Closed: the slot is discarded below, but a waiting batch may still take it.
+            self._idle.append(_Slot(slot.transactional_id))
+            self._returned.notify()
         self._discard(slot)
 
     def _started(self, transactional_id: str) -> KafkaProducer:
